@@ -1,0 +1,10 @@
+export { createTracker } from './createTracker';
+export type { Tracker, TrackerOptions, TrackerStats, ConsentMode, ConsentChoice, PageOptions } from './createTracker';
+export { fetchTransport } from './fetchTransport';
+export type { FetchTransportOptions } from './fetchTransport';
+export { beaconTransport } from './beaconTransport';
+export type { BeaconTransportOptions } from './beaconTransport';
+export type { SamplingOptions } from './sampling';
+export type { Transport, TransportRequest, TransportResult, EventBuffer } from './types';
+export { WaymarkError } from './WaymarkError';
+export type { WaymarkErrorCode } from './WaymarkError';

@@ -1,0 +1,2 @@
+export { indexedDbBuffer } from './indexedDbBuffer';
+export type { IndexedDbBufferOptions } from './indexedDbBuffer';
