@@ -56,7 +56,7 @@ export default defineConfig({
         test: {
           name: 'chromium',
           environment: 'node',
-          include: ['packages/*/e2e/**/*.spec.ts'],
+          include: ['packages/*/e2e/**/*.spec.ts', 'examples/*/e2e/**/*.spec.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
           fileParallelism: false,
