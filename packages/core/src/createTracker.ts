@@ -110,7 +110,7 @@ export interface PageOptions {
 export interface TrackerStats {
   /** Events the collector accepted. */
   delivered: number;
-  /** Events the collector refused for good (400/401/403/410/413/422): dropped, not retried. */
+  /** Events refused for good (400, 401, 403, 410, 413, 422, 501, 505, or over 32 kB): dropped, not retried. */
   rejected: number;
   /** Events dropped on the client: queue full, too large, too old, consent denied, or given up after retries. */
   dropped: number;
@@ -268,9 +268,7 @@ export function createTracker<M extends object = RegisteredEvents>(options: Trac
     if (timer !== undefined || destroyed) return;
     timer = setTimeout(() => {
       timer = undefined;
-      // A timer set before a failed send must not cut the backoff or Retry-After short.
-      if (Date.now() < retryAt) schedule(retryAt - Date.now());
-      else void send(false);
+      void send(false);
     }, delay);
   };
 
@@ -375,7 +373,7 @@ export function createTracker<M extends object = RegisteredEvents>(options: Trac
     if (consent.analytics !== true || destroyed) return Promise.resolve();
     if (!unloading && flushing) return flushing;
     const run = async () => {
-      if (timer !== undefined) clearTimeout(timer);
+      clearTimeout(timer);
       timer = undefined;
       if (!unloading) await adopt();
       const now = Date.now();
@@ -423,6 +421,9 @@ export function createTracker<M extends object = RegisteredEvents>(options: Trac
         }
         const delay = backoffDelay(attempt, failed.retryAfter);
         retryAt = Date.now() + delay;
+        // Replaces a timer set while the request was in flight, which would retry too early or too late.
+        clearTimeout(timer);
+        timer = undefined;
         schedule(delay);
       }
       if (queue.some((item) => !item.s)) schedule(Math.max(0, retryAt - Date.now()));
@@ -462,7 +463,8 @@ export function createTracker<M extends object = RegisteredEvents>(options: Trac
     unsaved = queue.map((item) => item.e);
     saveSoon();
     lastAdopt = 0;
-    void send(false);
+    // Only the buffer can hold events to send now; anything else waits for flushAt or flushInterval.
+    if (buffer) void send(false);
   };
   if (consent.storage) becomeStoring();
 
@@ -495,7 +497,6 @@ export function createTracker<M extends object = RegisteredEvents>(options: Trac
       for (const key of ['analytics', 'storage', 'marketing'] as const) {
         if (typeof choice?.[key] === 'boolean') consent[key] = choice[key];
       }
-      if (gpc) consent.marketing = false;
       if (choice?.storage === false) {
         identity.forget();
         buffer?.clear().catch((error) => report('storage_failed', 'could not delete the offline buffer', error));

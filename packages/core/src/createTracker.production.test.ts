@@ -1,0 +1,135 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createTracker } from './createTracker';
+import type { Tracker, TrackerOptions } from './createTracker';
+import type { Transport } from './types';
+
+const endpoint = 'https://collect.example.test';
+const writeKey = 'wk_test_123';
+const lisbon = { destination: { country: 'PT', city: 'Lisbon' } };
+
+/** Calls every method of a tracker, with valid and invalid arguments. */
+async function exercise(tracker: Tracker) {
+  tracker.setConsent({ analytics: true, storage: true, marketing: true });
+  tracker.track('destination_viewed', lisbon);
+  tracker.track('destination_viewed', { destination: { country: 'XX' } });
+  tracker.track('no_such_event' as never, { wrong: 1 } as never);
+  tracker.page();
+  tracker.page({ postId: 'p-1' }, { route: '/blog/[slug]' });
+  tracker.identify('user-42', { travellerType: 'family' });
+  tracker.identify('');
+  tracker.identify(undefined as never);
+  tracker.reset();
+  tracker.setConsent(undefined as never);
+  await tracker.flush();
+  tracker.stats();
+  document.dispatchEvent(new Event('visibilitychange'));
+  window.dispatchEvent(new Event('pagehide'));
+  tracker.destroy();
+  tracker.destroy();
+  tracker.track('post_read', { engagedMs: 1 });
+}
+
+let unhandled: unknown[] = [];
+const onUnhandled = (reason: unknown) => unhandled.push(reason);
+
+afterEach(() => {
+  process.off('unhandledRejection', onUnhandled);
+  vi.restoreAllMocks();
+});
+
+function watch() {
+  unhandled = [];
+  process.on('unhandledRejection', onUnhandled);
+  const error = vi.spyOn(console, 'error');
+  const warn = vi.spyOn(console, 'warn');
+  return { error, warn };
+}
+
+/** Waits for lazy imports and late rejections to surface. */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
+
+describe('createTracker in production', () => {
+  it('runs in production mode', () => {
+    expect(process.env.NODE_ENV).toBe('production');
+  });
+
+  it.each([
+    ['no options', undefined],
+    ['no writeKey', { endpoint }],
+    ['no endpoint', { writeKey }],
+    ['empty strings', { endpoint: '', writeKey: '' }],
+  ])('returns a tracker that does nothing for %s', async (_, options) => {
+    const { error, warn } = watch();
+    const send = vi.fn(async () => ({ status: 200 }));
+    let tracker: Tracker | undefined;
+    expect(() => {
+      tracker = createTracker({ ...(options as TrackerOptions), transport: { send }, consent: 'granted' });
+    }).not.toThrow();
+    await exercise(tracker!);
+    await settle();
+    expect(send).not.toHaveBeenCalled();
+    expect(tracker!.stats()).toStrictEqual({ delivered: 0, rejected: 0, dropped: 0, queued: 0, held: 0 });
+    expect(localStorage.length).toBe(0);
+    expect(unhandled).toEqual([]);
+    expect(error).not.toHaveBeenCalled();
+    expect(warn).not.toHaveBeenCalled();
+  });
+
+  it('never throws on misuse and logs nothing, while valid events still go out', async () => {
+    const { error, warn } = watch();
+    const bodies: string[] = [];
+    const transport: Transport = {
+      async send({ body }) {
+        bodies.push(body);
+        return { status: 200 };
+      },
+    };
+    const tracker = createTracker({
+      endpoint,
+      writeKey,
+      transport,
+      beforeSend: (envelope) => {
+        if (envelope.name === 'post_read') throw new Error('broken beforeSend');
+        return envelope;
+      },
+    });
+    expect(() => tracker.identify('')).not.toThrow();
+    expect(() => tracker.track('post_read', { engagedMs: 1 })).not.toThrow();
+    await exercise(tracker);
+    await settle();
+    const names = bodies.flatMap((body) => JSON.parse(body).events.map((e: { name: string }) => e.name));
+    expect(names).toContain('destination_viewed');
+    // A throwing beforeSend leaves the event unchanged rather than losing it.
+    expect(names).toContain('post_read');
+    expect(unhandled).toEqual([]);
+    expect(error).not.toHaveBeenCalled();
+    expect(warn).not.toHaveBeenCalled();
+    localStorage.clear();
+  });
+
+  it('survives a transport that rejects or throws, without an unhandled rejection', async () => {
+    const { error, warn } = watch();
+    const rejecting: Transport = { send: () => Promise.reject(new Error('offline')) };
+    const throwing: Transport = {
+      send: () => {
+        throw new Error('sync failure');
+      },
+    };
+    const malformed = { send: async () => undefined } as unknown as Transport;
+    for (const transport of [rejecting, throwing, malformed]) {
+      const onError = vi.fn();
+      const tracker = createTracker({ endpoint, writeKey, consent: 'granted', transport, onError, flushAt: 1 });
+      tracker.track('destination_viewed', lisbon);
+      await expect(tracker.flush()).resolves.toBeUndefined();
+      window.dispatchEvent(new Event('pagehide'));
+      await settle();
+      expect(tracker.stats()).toMatchObject({ delivered: 0, rejected: 0, queued: 1 });
+      tracker.destroy();
+    }
+    await settle();
+    expect(unhandled).toEqual([]);
+    expect(error).not.toHaveBeenCalled();
+    expect(warn).not.toHaveBeenCalled();
+    localStorage.clear();
+  });
+});
