@@ -56,6 +56,7 @@ describe('chunkEvents', () => {
     const sent = chunks.flatMap((chunk) => {
       const batch = JSON.parse(chunk.body) as { sentAt: string; events: Envelope[] };
       expect(bytes(chunk.body)).toBeLessThanOrEqual(maxBytes);
+      expect(chunk.bytes).toBe(bytes(chunk.body));
       expect(batch.sentAt).toBe(sentAt);
       expect(batch.events.map((event) => event.id)).toEqual(chunk.ids);
       return batch.events;

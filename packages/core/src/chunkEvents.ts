@@ -32,6 +32,8 @@ export interface EventChunk {
   body: string;
   /** Ids of the events in `body`, in order. */
   ids: string[];
+  /** UTF-8 length of `body`. */
+  bytes: number;
 }
 
 /** What {@link chunkEvents} returns. */
@@ -67,7 +69,7 @@ export function chunkEvents(
   let ids: string[] = [];
   let size = empty;
   const close = () => {
-    if (parts.length) chunks.push({ body: head + parts.join() + ']}', ids });
+    if (parts.length) chunks.push({ body: head + parts.join() + ']}', ids, bytes: size });
     parts = [];
     ids = [];
     size = empty;

@@ -1,19 +1,18 @@
 import type { Campaign, ConsentSnapshot, Envelope, EnvelopeType, RegisteredEvents, UserTraits } from '@waymark/taxonomy';
-import { beaconTransport } from './beaconTransport';
 import { chunkEvents } from './chunkEvents';
 import { createIdentity } from './createIdentity';
 import { devValidate } from './devValidate';
-import { getNavigator, getWindow, isBrowser, isOffline, readGpc } from './env';
+import { getNavigator, getWindow, isOffline, readGpc } from './env';
 import { fetchTransport } from './fetchTransport';
 import { readPage, screenClass, SENSITIVE_QUERY_KEYS } from './readPage';
 import type { PageRead } from './readPage';
 import { backoffDelay, classifyStatus, MAX_ATTEMPTS, MAX_EVENT_AGE_MS } from './retryPolicy';
-import { sampleRate, sessionPosition } from './sampling';
-import type { SamplingOptions } from './sampling';
-import type { EventBuffer, Transport } from './types';
+import type { Sampler } from './sessionSampling';
+import type { EventBuffer, Transport, TransportResult } from './types';
 import { uuid } from './uuid';
 import { DEFAULT_SCHEMA, LIBRARY } from './version';
 import { WaymarkError } from './WaymarkError';
+import type { WaymarkErrorCode } from './WaymarkError';
 
 /**
  * How consent starts out.
@@ -58,9 +57,9 @@ export interface TrackerOptions {
    */
   transport?: Transport;
   /**
-   * Delivers the last requests when the page is hidden or closed. `beaconTransport()` reports synchronously whether
-   * the browser took the request, so stored copies can be released at once.
-   * @default transport when given, else beaconTransport()
+   * Delivers the last requests when the page is hidden or closed. The default keepalive fetch outlives the page;
+   * `beaconTransport()` is the alternative for browsers without keepalive.
+   * @default transport
    */
   unloadTransport?: Transport;
   /**
@@ -83,8 +82,11 @@ export interface TrackerOptions {
    * @default 1_800_000 (30 minutes)
    */
   sessionTimeout?: number;
-  /** Deterministic per-session sampling; the rate is stamped on every event. */
-  sampling?: SamplingOptions;
+  /**
+   * Deterministic per-session sampling, such as `sessionSampling({ events: { scroll_depth_reached: 0.1 } })`.
+   * The rate is stamped on every event as `context.sampleRate`.
+   */
+  sampling?: Sampler;
   /** Changes an envelope before it is queued, or drops it by returning null. Runs after consent and sampling. */
   beforeSend?: (envelope: Envelope) => Envelope | null | undefined;
   /**
@@ -154,18 +156,19 @@ interface Item {
 const noop = () => undefined;
 
 /** A tracker that does nothing: on the server, and after invalid options in production. */
-function inertTracker(): Tracker<any> {
-  return {
-    track: noop,
-    page: noop,
-    identify: noop,
-    reset: noop,
-    setConsent: noop,
-    flush: () => Promise.resolve(),
-    stats: () => ({ delivered: 0, rejected: 0, dropped: 0, queued: 0, held: 0 }),
-    destroy: noop,
-  };
-}
+const inert: Tracker<any> = {
+  track: noop,
+  page: noop,
+  identify: noop,
+  reset: noop,
+  setConsent: noop,
+  flush: () => Promise.resolve(),
+  stats: () => ({ delivered: 0, rejected: 0, dropped: 0, queued: 0, held: 0 }),
+  destroy: noop,
+};
+
+/** Most bytes sent at page exit: the browser allows 64 KiB of keepalive requests and beacons in flight. */
+const UNLOAD_BUDGET = 60_000;
 
 /**
  * Creates a tracker. On the server it returns a tracker that does nothing, so it is safe to call during SSR.
@@ -178,19 +181,21 @@ function inertTracker(): Tracker<any> {
  * tracker.track('destination_viewed', { destination: { country: 'PT', city: 'Lisbon' } });
  */
 export function createTracker<M extends object = RegisteredEvents>(options: TrackerOptions): Tracker<M> {
-  const problem = !options?.writeKey
-    ? 'createTracker needs a writeKey: pass the site\'s public write key, e.g. createTracker({ endpoint, writeKey: "wk_…" })'
-    : !options.endpoint
-      ? 'createTracker needs an endpoint: pass your collector URL, e.g. createTracker({ endpoint: "https://stats.example.com", writeKey })'
-      : undefined;
-  if (problem) {
-    if (process.env.NODE_ENV !== 'production') throw new WaymarkError('invalid_options', problem);
-    return inertTracker();
+  if (!options?.writeKey || !options.endpoint) {
+    if (process.env.NODE_ENV !== 'production') {
+      throw new WaymarkError(
+        'invalid_options',
+        options?.writeKey
+          ? 'createTracker needs an endpoint: pass your collector URL, e.g. createTracker({ endpoint: "https://stats.example.com", writeKey })'
+          : 'createTracker needs a writeKey: pass the site\'s public write key, e.g. createTracker({ endpoint, writeKey: "wk_…" })',
+      );
+    }
+    return inert;
   }
-  if (!isBrowser()) return inertTracker();
+  const win = getWindow();
+  if (!win) return inert;
 
   const {
-    writeKey,
     buffer,
     beforeSend,
     sampling,
@@ -198,30 +203,21 @@ export function createTracker<M extends object = RegisteredEvents>(options: Trac
     flushAt = 10,
     flushInterval = 5000,
     maxQueue = 1000,
-    sessionTimeout = 1_800_000,
     schema = DEFAULT_SCHEMA,
   } = options;
   const transport = options.transport ?? fetchTransport();
-  const unloadTransport = options.unloadTransport ?? (options.transport ? transport : beaconTransport());
-  const url = `${options.endpoint.replace(/\/+$/, '')}/v1/batch?key=${encodeURIComponent(writeKey)}`;
-  const sensitiveKeys = [...SENSITIVE_QUERY_KEYS, ...(options.sensitiveQueryKeys ?? []).map((k) => k.toLowerCase())];
-  const win = getWindow()!;
+  const unloadTransport = options.unloadTransport ?? transport;
+  const url = `${options.endpoint.replace(/\/+$/, '')}/v1/batch?key=${encodeURIComponent(options.writeKey)}`;
+  const sensitiveKeys = SENSITIVE_QUERY_KEYS.concat((options.sensitiveQueryKeys ?? []).map((k) => k.toLowerCase()));
   const nav = getNavigator();
-  const identity = createIdentity(sessionTimeout);
+  const identity = createIdentity(options.sessionTimeout ?? 1_800_000);
   const gpc = readGpc();
-  const dnt = options.respectDoNotTrack && nav?.doNotTrack === '1';
-  const granted = options.consent === 'granted';
+  const granted = options.consent === 'granted' || undefined;
   // undefined = no decision yet (events are held); false = refused (events are discarded).
-  const consent: { analytics?: boolean; storage?: boolean; marketing?: boolean } = dnt
-    ? { analytics: false, storage: false, marketing: false }
-    : { analytics: granted || undefined, storage: granted || undefined, marketing: false };
+  const consent: ConsentChoice =
+    options.respectDoNotTrack && nav?.doNotTrack === '1' ? { analytics: false, storage: false } : { analytics: granted, storage: granted };
   const locale = nav?.language;
-  let timeZone: string | undefined;
-  try {
-    timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-  } catch {
-    timeZone = undefined;
-  }
+  const timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   const screen = screenClass();
   const counts = { delivered: 0, rejected: 0, dropped: 0 };
   let queue: Item[] = [];
@@ -237,234 +233,228 @@ export function createTracker<M extends object = RegisteredEvents>(options: Trac
   let flushing: Promise<void> | undefined;
   let destroyed = false;
 
-  const report = (code: WaymarkError['code'], message: string, cause?: unknown) => {
+  const report = (code: WaymarkErrorCode, message: string, cause?: unknown) => {
     const error = new WaymarkError(code, message, { cause });
     if (onError) onError(error);
     else if (process.env.NODE_ENV !== 'production') console.warn(error.message);
   };
   const drop = (n: number, why: string) => {
-    if (n <= 0) return;
-    counts.dropped += n;
-    report('delivery_failed', `${n} event(s) dropped: ${why}`);
+    if (n > 0) {
+      counts.dropped += n;
+      report('delivery_failed', `${n} event(s) dropped: ${why}`);
+    }
   };
-  const storing = () => !!buffer && consent.storage === true;
+  const storing = () => buffer && consent.storage;
+  const storageError = (error: unknown) => report('storage_failed', 'offline buffer failed', error);
+  const clearBuffer = () => buffer?.clear().catch(storageError);
   const snapshot = (): ConsentSnapshot => ({
-    analytics: consent.analytics === true,
-    storage: consent.storage === true,
-    marketing: consent.marketing === true && !gpc,
+    analytics: !!consent.analytics,
+    storage: !!consent.storage,
+    marketing: !!consent.marketing && !gpc,
     gpc,
   });
+  const waiting = () => queue.filter((item) => !item.s);
 
   /** Keeps `list` within maxQueue by dropping its oldest items. */
-  const bound = (list: Item[], why: string) => {
-    const excess = list.length - maxQueue;
-    if (excess > 0) {
-      list.splice(0, excess);
-      drop(excess, why);
+  const bound = (list: Item[]) => drop(list.splice(0, list.length - maxQueue).length, 'queue full');
+
+  const schedule = (delay: number, replace?: boolean) => {
+    if (replace) timer = void clearTimeout(timer);
+    if (timer === undefined && !destroyed) {
+      timer = setTimeout(() => {
+        timer = undefined;
+        send();
+      }, delay);
     }
   };
 
-  const schedule = (delay: number) => {
-    if (timer !== undefined || destroyed) return;
-    timer = setTimeout(() => {
-      timer = undefined;
-      void send(false);
-    }, delay);
-  };
-
   /** Saves events to the durable buffer in one write, shortly after they were queued. */
-  const saveSoon = () => {
-    if (!storing() || unsaved.length === 0) return;
-    const events = unsaved;
+  const save = () => {
+    if (storing() && unsaved.length) buffer!.add(unsaved).catch(storageError);
     unsaved = [];
-    buffer!.add(events).catch((error) => report('storage_failed', 'could not write the offline buffer', error));
+  };
+  const saveSoon = (events: Envelope[]) => {
+    if (storing() && unsaved.push(...events) === events.length) Promise.resolve().then(save);
   };
 
   /** Sampling and beforeSend, then the queue. */
   const admit = (item: Item) => {
-    const rate = sampleRate(sampling, item.e.name);
-    if (rate < 1 && sessionPosition(item.e.sessionId) >= rate) return;
+    const rate = sampling ? sampling(item.e) : 1;
+    if (!rate) return;
     item.e.context.sampleRate = rate;
-    let envelope: Envelope | null | undefined = item.e;
     if (beforeSend) {
       try {
-        envelope = beforeSend(envelope);
+        item.e = beforeSend(item.e)!;
       } catch (error) {
         report('invalid_event', 'beforeSend threw; the event was sent unchanged', error);
       }
-      if (!envelope) return;
+      if (!item.e) return;
     }
-    queue.push({ e: envelope, t: item.t });
-    bound(queue, 'the send queue is full (offline too long?)');
-    if (storing() && unsaved.push(envelope) === 1) Promise.resolve().then(saveSoon);
-    if (queue.length >= flushAt && Date.now() >= retryAt) Promise.resolve().then(() => send(false));
+    queue.push(item);
+    bound(queue);
+    saveSoon([item.e]);
+    if (queue.length >= flushAt && Date.now() >= retryAt) Promise.resolve().then(() => send());
     else schedule(Math.max(flushInterval, retryAt - Date.now()));
   };
 
-  const record = (type: EnvelopeType, name: string, properties: object | undefined, extra?: Partial<Envelope>, page?: PageOptions) => {
+  const record = (type: EnvelopeType, name: string, properties?: object, page?: PageOptions, traits?: object) => {
     if (destroyed || consent.analytics === false) return;
     if (process.env.NODE_ENV !== 'production') devValidate(schema, name, properties);
     const now = Date.now();
-    const href = win.location.href;
-    if (href !== lastHref) {
+    if (win.location.href !== lastHref) {
       // A client-side navigation: the previous page is the referrer.
-      pageRead = readPage(sensitiveKeys, lastHref ? pageRead?.page.url : undefined);
-      campaign = pageRead?.campaign ?? campaign;
-      lastHref = href;
+      pageRead = readPage(sensitiveKeys, lastHref ? pageRead!.page.url : undefined)!;
+      campaign = pageRead.campaign ?? campaign;
+      lastHref = win.location.href;
     }
-    const ids = identity.touch(now);
-    const envelope: Envelope = {
-      id: uuid(),
-      type,
-      name,
-      properties: { ...(properties as Record<string, unknown>) },
-      timestamp: new Date(now).toISOString(),
-      anonymousId: ids.anonymousId,
-      sessionId: ids.sessionId,
-      ...(ids.userId ? { userId: ids.userId } : {}),
-      schema,
-      ...extra,
-      context: {
-        page: { ...pageRead!.page, ...(page?.route ? { route: page.route } : {}), ...(page?.title ? { title: page.title } : {}) },
-        locale,
-        timeZone,
-        screen,
-        ...(campaign ? { campaign } : {}),
-        consent: snapshot(),
-        sampleRate: 1,
-        library: LIBRARY,
+    const item: Item = {
+      e: {
+        id: uuid(),
+        type,
+        name,
+        properties: { ...properties },
+        timestamp: new Date(now).toISOString(),
+        ...identity.touch(now),
+        schema,
+        traits: traits && { ...traits },
+        context: {
+          page: { ...pageRead!.page, ...page },
+          locale,
+          timeZone,
+          screen,
+          campaign,
+          consent: snapshot(),
+          sampleRate: 1,
+          library: LIBRARY,
+        },
       },
+      t: now,
     };
-    const item = { e: envelope, t: now };
     if (consent.analytics) admit(item);
     else {
       held.push(item);
-      bound(held, 'too many events waiting for consent');
+      bound(held);
     }
   };
 
   /** Takes over events left in the buffer by earlier visits and closed tabs (at most every 30 s). */
   const adopt = async () => {
-    if (!storing() || Date.now() - lastAdopt < 30_000) return;
-    lastAdopt = Date.now();
-    try {
-      const known = new Set(queue.map((item) => item.e.id));
-      const events = (await buffer!.adopt(maxQueue)).filter((e) => !known.has(e.id));
-      queue = [...events.map((e) => ({ e, t: Date.parse(e.timestamp) || Date.now() })), ...queue];
-      bound(queue, 'the send queue is full');
-    } catch (error) {
-      report('storage_failed', 'could not read the offline buffer', error);
+    if (storing() && Date.now() - lastAdopt > 30_000) {
+      lastAdopt = Date.now();
+      try {
+        const known = new Set(queue.map((item) => item.e.id));
+        const adopted = (await buffer!.adopt(maxQueue)).filter((e) => !known.has(e.id));
+        queue = adopted.map((e) => ({ e, t: Date.parse(e.timestamp) || Date.now() })).concat(queue);
+        bound(queue);
+      } catch (error) {
+        storageError(error);
+      }
     }
   };
 
   const settle = (ids: string[], outcome: 'delivered' | 'rejected' | 'retry', status: number) => {
-    const sent = new Set(ids);
+    if (!ids.length) return;
+    const done = new Set(ids);
+    const items = queue.filter((item) => done.has(item.e.id));
     if (outcome === 'retry') {
-      for (const item of queue) if (sent.has(item.e.id)) item.s = false;
+      for (const item of items) item.s = false;
+      // Page-exit sends released their stored copies early; keep them for a later try.
+      saveSoon(items.map((item) => item.e));
       return;
     }
-    queue = queue.filter((item) => !sent.has(item.e.id));
+    queue = queue.filter((item) => !done.has(item.e.id));
     counts[outcome] += ids.length;
-    if (outcome === 'rejected') report('delivery_failed', `the collector refused ${ids.length} event(s) with status ${status}; they are dropped`);
-    if (buffer && consent.storage) buffer.remove(ids).catch((error) => report('storage_failed', 'could not update the offline buffer', error));
+    if (outcome === 'rejected') report('delivery_failed', `${ids.length} event(s) refused with status ${status}`);
+    if (storing()) buffer!.remove(ids).catch(storageError);
   };
 
-  const send = (unloading: boolean): Promise<void> => {
-    if (consent.analytics !== true || destroyed) return Promise.resolve();
+  const send = (unloading?: boolean): Promise<void> => {
+    if (!consent.analytics || destroyed) return Promise.resolve();
     if (!unloading && flushing) return flushing;
     const run = async () => {
-      clearTimeout(timer);
-      timer = undefined;
+      timer = void clearTimeout(timer);
       if (!unloading) await adopt();
       const now = Date.now();
-      const before = queue.length;
-      queue = queue.filter((item) => now - item.t < MAX_EVENT_AGE_MS);
-      drop(before - queue.length, 'older than the maximum event age');
-      const ready = queue.filter((item) => !item.s);
-      if (ready.length === 0) return;
-      if (isOffline()) {
-        // Nothing can leave; the `online` listener sends as soon as the network is back.
-        if (unloading) saveSoon();
-        return;
-      }
-      for (const item of ready) item.s = true;
-      const { chunks, oversized } = chunkEvents(ready.map((item) => item.e), { sentAt: new Date().toISOString() });
-      if (oversized.length > 0) settle(oversized.map((e) => e.id), 'rejected', 413);
+      const fresh = queue.filter((item) => now - item.t < MAX_EVENT_AGE_MS);
+      drop(queue.length - fresh.length, 'too old');
+      queue = fresh;
+      const ready = waiting();
+      // Offline, nothing can leave: the `online` listener sends as soon as the network is back.
+      if (!ready.length || isOffline()) return;
+      const { chunks, oversized } = chunkEvents(ready.map((item) => item.e));
+      settle(oversized.map((e) => e.id), 'rejected', 413);
+      let budget = UNLOAD_BUDGET;
+      const byId = new Map(ready.map((item) => [item.e.id, item]));
       const results = await Promise.all(
-        chunks.map(async ({ body, ids }) => {
-          let status = 0;
-          let retryAfter: number | undefined;
+        chunks.map(async ({ body, ids, bytes }) => {
+          // At page exit only what fits the keepalive budget goes; the rest stays queued (and stored, with consent).
+          if (unloading && (budget -= bytes) < 0) return;
+          for (const id of ids) byId.get(id)!.s = true;
+          const sending = (unloading ? unloadTransport : transport).send({ url, body, unloading: !!unloading });
+          // The page may die before the answer: release the stored copies now, and store them again on failure.
+          if (unloading && storing()) buffer!.remove(ids).catch(storageError);
+          let result: TransportResult = { status: 0 };
           try {
-            ({ status, retryAfter } = await (unloading ? unloadTransport : transport).send({ url, body, unloading }));
+            result = (await sending) ?? result;
           } catch {
             // A transport that breaks its contract (rejects) counts as a network failure, so the events are retried.
           }
-          const outcome = classifyStatus(status);
-          settle(ids, outcome, status);
-          return { outcome, retryAfter };
+          const outcome = classifyStatus(result.status);
+          settle(ids, outcome, result.status);
+          return outcome === 'retry' && result;
         }),
       );
-      const failed = results.find((r) => r.outcome === 'retry');
-      if (!failed) {
-        attempt = 0;
-        retryAt = 0;
-      } else if (!unloading) {
-        attempt++;
-        if (attempt >= MAX_ATTEMPTS) {
+      const failed = results.find(Boolean);
+      if (!failed) attempt = retryAt = 0;
+      else if (!unloading) {
+        if (++attempt >= MAX_ATTEMPTS) {
           // Give up for this page; with storage consent the events stay in the buffer for the next visit.
-          const waiting = queue.filter((item) => !item.s);
+          const left = waiting();
           queue = queue.filter((item) => item.s);
-          if (!storing()) drop(waiting.length, `not delivered after ${MAX_ATTEMPTS} attempts`);
-          attempt = 0;
-          retryAt = 0;
+          if (!storing()) drop(left.length, `not delivered after ${MAX_ATTEMPTS} attempts`);
+          attempt = retryAt = 0;
           return;
         }
         const delay = backoffDelay(attempt, failed.retryAfter);
         retryAt = Date.now() + delay;
         // Replaces a timer set while the request was in flight, which would retry too early or too late.
-        clearTimeout(timer);
-        timer = undefined;
-        schedule(delay);
+        schedule(delay, true);
       }
-      if (queue.some((item) => !item.s)) schedule(Math.max(0, retryAt - Date.now()));
+      if (waiting().length) schedule(Math.max(0, retryAt - Date.now()));
     };
-    const promise = run().catch((error) => report('delivery_failed', 'sending failed unexpectedly', error));
-    if (!unloading) {
-      flushing = promise.finally(() => {
-        flushing = undefined;
-      });
-      return flushing;
-    }
-    return promise;
+    const promise = run().catch((error) => report('delivery_failed', 'sending failed', error));
+    return unloading ? promise : (flushing = promise.finally(() => (flushing = undefined)));
   };
 
   const onHide = (event: Event) => {
     if (event.type === 'pagehide' || document.visibilityState === 'hidden') {
       identity.save();
-      saveSoon();
-      void send(true);
+      save();
+      send(true);
     }
   };
   const onOnline = () => {
-    lastAdopt = 0;
-    attempt = 0;
-    retryAt = 0;
-    void send(false);
+    lastAdopt = attempt = retryAt = 0;
+    send();
   };
-  const listeners: Array<[EventTarget, string, (event: Event) => void]> = [
-    [document, 'visibilitychange', onHide],
-    [win, 'pagehide', onHide],
-    [win, 'online', onOnline],
-  ];
-  for (const [target, type, listener] of listeners) target.addEventListener(type, listener);
+  const listen = (add: boolean) => {
+    for (const [target, type, listener] of [
+      [document, 'visibilitychange', onHide],
+      [win, 'pagehide', onHide],
+      [win, 'online', onOnline],
+    ] as const) {
+      if (add) target.addEventListener(type, listener);
+      else target.removeEventListener(type, listener);
+    }
+  };
+  listen(true);
 
   const becomeStoring = () => {
     identity.persist();
-    unsaved = queue.map((item) => item.e);
-    saveSoon();
+    saveSoon(queue.map((item) => item.e));
     lastAdopt = 0;
     // Only the buffer can hold events to send now; anything else waits for flushAt or flushInterval.
-    if (buffer) void send(false);
+    if (buffer) send();
   };
   if (consent.storage) becomeStoring();
 
@@ -481,14 +471,14 @@ export function createTracker<M extends object = RegisteredEvents>(options: Trac
 
   return {
     track: safe((name: string, properties?: object) => record('track', name, properties)) as Tracker<M>['track'],
-    page: safe((properties?: object, page?: PageOptions) => record('page', 'page_viewed', properties, undefined, page)) as Tracker<M>['page'],
+    page: safe((properties?: object, page?: PageOptions) => record('page', 'page_viewed', properties, page)) as Tracker<M>['page'],
     identify: safe((userId: string, traits?: UserTraits) => {
-      if (typeof userId !== 'string' || userId === '') {
-        if (process.env.NODE_ENV !== 'production') throw new WaymarkError('invalid_event', 'identify(userId) needs a non-empty string user id');
-        return;
+      if (typeof userId === 'string' && userId) {
+        identity.setUser(userId);
+        record('identify', 'user_identified', {}, undefined, traits);
+      } else if (process.env.NODE_ENV !== 'production') {
+        throw new WaymarkError('invalid_event', 'identify(userId) needs a non-empty string user id');
       }
-      identity.setUser(userId);
-      record('identify', 'user_identified', {}, traits ? { traits: { ...traits } } : undefined);
     }),
     reset: safe(() => identity.reset()),
     setConsent: safe((choice: ConsentChoice) => {
@@ -499,46 +489,45 @@ export function createTracker<M extends object = RegisteredEvents>(options: Trac
       }
       if (choice?.storage === false) {
         identity.forget();
-        buffer?.clear().catch((error) => report('storage_failed', 'could not delete the offline buffer', error));
+        clearBuffer();
       }
       if (consent.analytics === false) {
         // Withdrawn or refused: nothing waiting may be sent any more, now or on a later visit.
-        drop(held.length + queue.filter((item) => !item.s).length, 'analytics consent was refused');
+        drop(held.length + waiting().length, 'analytics consent refused');
         held = [];
         queue = queue.filter((item) => item.s);
         unsaved = [];
-        if (wasStorage && consent.storage) buffer?.clear().catch((error) => report('storage_failed', 'could not delete the offline buffer', error));
+        if (wasStorage && consent.storage) clearBuffer();
       }
       // Stored ids load first, so held events carry the visitor's ids like the events after them.
       if (consent.storage && !wasStorage) becomeStoring();
       if (consent.analytics && !wasAnalytics) {
-        const waiting = held;
-        held = [];
         const ids = identity.touch(Date.now());
-        for (const item of waiting) {
+        for (const item of held.splice(0)) {
           // Sent now with the consent that allows it, and the ids of this visit; the timestamp stays the original.
-          Object.assign(item.e, { anonymousId: ids.anonymousId, sessionId: ids.sessionId, ...(ids.userId ? { userId: ids.userId } : {}) });
+          Object.assign(item.e, ids);
           item.e.context.consent = snapshot();
           admit(item);
         }
       }
-      if (consent.analytics) void send(false);
+      if (consent.analytics) send();
     }),
     flush: async () => {
-      await send(false);
+      await send();
       // Events queued while an earlier request was in flight go now too.
-      if (queue.some((item) => !item.s) && Date.now() >= retryAt) await send(false);
+      if (waiting().length && Date.now() >= retryAt) await send();
     },
     stats: () => ({ ...counts, queued: queue.length, held: held.length }),
     destroy: safe(() => {
-      if (destroyed) return;
-      identity.save();
-      saveSoon();
-      void send(true);
-      destroyed = true;
-      if (timer !== undefined) clearTimeout(timer);
-      for (const [target, type, listener] of listeners) target.removeEventListener(type, listener);
-      buffer?.close();
+      if (!destroyed) {
+        identity.save();
+        save();
+        send(true);
+        destroyed = true;
+        clearTimeout(timer);
+        listen(false);
+        buffer?.close();
+      }
     }),
   };
 }
