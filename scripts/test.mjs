@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs every suite (build, unit, types, production mode, real Chromium, packaging, size) and judges the result:
+// Runs every suite (build, typecheck, unit, types, production mode, real Chromium, packaging, size) and judges the result:
 // with CI=true a skipped test is a failure, because a skipped required suite proves nothing.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
@@ -19,6 +19,7 @@ if (run('build', 'npx', ['rollup', '-c', '--silent']) !== 0) {
   console.error('[waymark] the build failed; the suites that test built packages cannot run.');
   process.exit(1);
 }
+if (extraArgs.length === 0 && run('typecheck', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']) !== 0) exitCode = 1;
 rmSync(summaryPath, { force: true });
 if (run('tests', 'npx', ['vitest', 'run', ...extraArgs]) !== 0) exitCode = 1;
 if (extraArgs.length === 0 && run('bundle size', 'npx', ['size-limit', '--config', 'size-limit.json']) !== 0) exitCode = 1;

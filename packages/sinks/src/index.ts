@@ -1,0 +1,18 @@
+export type { Sink, SinkEvent, WriteResult, FailedEvent, Subject, EraseResult } from './sink';
+export { SinkError, isRetryable } from './sinkError';
+export type { SinkErrorCode, SinkErrorOptions } from './sinkError';
+export { retryingSink, withRetry, backoffDelay, parseRetryAfter } from './retryingSink';
+export type { RetryOptions } from './retryingSink';
+export { batchingSink } from './batchingSink';
+export type { BatchingOptions } from './batchingSink';
+export { chunkEvents, eventBytes } from './chunkEvents';
+export type { ChunkLimits } from './chunkEvents';
+export { deadLetterSink } from './deadLetterSink';
+export type { DeadLetterOptions } from './deadLetterSink';
+export { fanOutSink } from './fanOutSink';
+export type { FanOutOptions } from './fanOutSink';
+export { consentFilterSink, allowsThirdParty } from './consentFilterSink';
+export { isolateFailures } from './isolateFailures';
+export type { IsolateFailuresOptions } from './isolateFailures';
+export { toEventRow, eventColumns, matchesSubject } from './eventRow';
+export type { EventRow } from './eventRow';
