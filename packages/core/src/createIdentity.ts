@@ -1,4 +1,3 @@
-import { getLocalStorage } from './env';
 import { uuid } from './uuid';
 
 /** The ids stamped on every event. */
@@ -37,18 +36,21 @@ interface Stored {
 }
 
 /** Creates the visitor identity. Nothing is read from or written to the device until {@link Identity.persist}. */
-export function createIdentity(sessionTimeout: number): Identity {
+export function createIdentity(win: Window, sessionTimeout: number): Identity {
   const fresh = (): Stored => ({ a: uuid(), c: Date.now(), s: uuid(), l: 0 });
   let state = fresh();
   let persisting = false;
 
-  const save = () => {
-    if (!persisting) return;
+  /** Runs a localStorage call; a missing, blocked or full storage (Safari private mode, sandboxes) keeps ids in memory. */
+  const storage = (call: (storage: Storage) => void) => {
     try {
-      getLocalStorage()?.setItem(KEY, JSON.stringify(state));
+      call(win.localStorage);
     } catch {
-      // Quota or blocked storage: the ids live in memory for this page.
+      // The ids live in memory for this page.
     }
+  };
+  const save = () => {
+    if (persisting) storage((s) => s.setItem(KEY, JSON.stringify(state)));
   };
 
   return {
@@ -60,24 +62,24 @@ export function createIdentity(sessionTimeout: number): Identity {
     persist() {
       if (persisting) return;
       persisting = true;
-      try {
-        const stored = JSON.parse(getLocalStorage()?.getItem(KEY) ?? 'null') as Stored | null;
-        if (stored?.a && Date.now() - stored.c < ID_LIFETIME_MS) {
-          const sessionLive = Date.now() - stored.l <= sessionTimeout;
-          state = { ...stored, s: sessionLive ? stored.s : state.s, l: Math.max(stored.l, state.l), u: state.u ?? stored.u };
+      storage((s) => {
+        const stored: Stored | null = JSON.parse(s.getItem(KEY)!);
+        const now = Date.now();
+        // An unreadable or expired entry keeps the fresh ids.
+        if (stored?.a && now - stored.c < ID_LIFETIME_MS) {
+          state = {
+            ...stored,
+            s: now - stored.l <= sessionTimeout ? stored.s : state.s,
+            l: Math.max(stored.l, state.l),
+            u: state.u || stored.u,
+          };
         }
-      } catch {
-        // Unreadable or corrupt entry: keep the fresh ids.
-      }
+      });
       save();
     },
     forget() {
       persisting = false;
-      try {
-        getLocalStorage()?.removeItem(KEY);
-      } catch {
-        // Nothing stored, or storage blocked.
-      }
+      storage((s) => s.removeItem(KEY));
       state = fresh();
     },
     save,

@@ -2,9 +2,9 @@ import type { Campaign, ConsentSnapshot, Envelope, EnvelopeType, RegisteredEvent
 import { chunkEvents } from './chunkEvents';
 import { createIdentity } from './createIdentity';
 import { devValidate } from './devValidate';
-import { getNavigator, getWindow, isOffline, readGpc } from './env';
+import { getWindow } from './env';
 import { fetchTransport } from './fetchTransport';
-import { readPage, screenClass, SENSITIVE_QUERY_KEYS } from './readPage';
+import { readPage, SENSITIVE_QUERY_KEYS } from './readPage';
 import type { PageRead } from './readPage';
 import { backoffDelay, classifyStatus, MAX_ATTEMPTS, MAX_EVENT_AGE_MS } from './retryPolicy';
 import type { Sampler } from './sessionSampling';
@@ -153,7 +153,9 @@ interface Item {
   s?: boolean;
 }
 
-const noop = () => undefined;
+const noop = () => {};
+const resolved = () => Promise.resolve();
+const CONSENT_KEYS = ['analytics', 'storage', 'marketing'] as const;
 
 /** A tracker that does nothing: on the server, and after invalid options in production. */
 const inert: Tracker<any> = {
@@ -162,7 +164,7 @@ const inert: Tracker<any> = {
   identify: noop,
   reset: noop,
   setConsent: noop,
-  flush: () => Promise.resolve(),
+  flush: resolved,
   stats: () => ({ delivered: 0, rejected: 0, dropped: 0, queued: 0, held: 0 }),
   destroy: noop,
 };
@@ -181,11 +183,12 @@ const UNLOAD_BUDGET = 60_000;
  * tracker.track('destination_viewed', { destination: { country: 'PT', city: 'Lisbon' } });
  */
 export function createTracker<M extends object = RegisteredEvents>(options: TrackerOptions): Tracker<M> {
-  if (!options?.writeKey || !options.endpoint) {
+  const { endpoint, writeKey } = options || ({} as TrackerOptions);
+  if (!writeKey || !endpoint) {
     if (process.env.NODE_ENV !== 'production') {
       throw new WaymarkError(
         'invalid_options',
-        options?.writeKey
+        writeKey
           ? 'createTracker needs an endpoint: pass your collector URL, e.g. createTracker({ endpoint: "https://stats.example.com", writeKey })'
           : 'createTracker needs a writeKey: pass the site\'s public write key, e.g. createTracker({ endpoint, writeKey: "wk_…" })',
       );
@@ -204,27 +207,31 @@ export function createTracker<M extends object = RegisteredEvents>(options: Trac
     flushInterval = 5000,
     maxQueue = 1000,
     schema = DEFAULT_SCHEMA,
+    transport = fetchTransport(),
+    sensitiveQueryKeys = [],
   } = options;
-  const transport = options.transport ?? fetchTransport();
-  const unloadTransport = options.unloadTransport ?? transport;
-  const url = `${options.endpoint.replace(/\/+$/, '')}/v1/batch?key=${encodeURIComponent(options.writeKey)}`;
-  const sensitiveKeys = SENSITIVE_QUERY_KEYS.concat((options.sensitiveQueryKeys ?? []).map((k) => k.toLowerCase()));
-  const nav = getNavigator();
-  const identity = createIdentity(options.sessionTimeout ?? 1_800_000);
-  const gpc = readGpc();
+  const unloadTransport = options.unloadTransport || transport;
+  const url = `${endpoint.replace(/\/+$/, '')}/v1/batch?key=${encodeURIComponent(writeKey)}`;
+  const sensitiveKeys = SENSITIVE_QUERY_KEYS.concat(sensitiveQueryKeys.map((k) => k.toLowerCase()));
+  const { navigator: nav, document: doc, location } = win;
+  const identity = createIdentity(win, options.sessionTimeout ?? 1_800_000);
+  const gpc = (nav as { globalPrivacyControl?: boolean }).globalPrivacyControl === true;
   const granted = options.consent === 'granted' || undefined;
   // undefined = no decision yet (events are held); false = refused (events are discarded).
   const consent: ConsentChoice =
-    options.respectDoNotTrack && nav?.doNotTrack === '1' ? { analytics: false, storage: false } : { analytics: granted, storage: granted };
-  const locale = nav?.language;
-  const timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-  const screen = screenClass();
+    options.respectDoNotTrack && nav.doNotTrack === '1' ? { analytics: false, storage: false } : { analytics: granted, storage: granted };
+  const width = win.innerWidth;
+  const constant = {
+    locale: nav.language,
+    timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone,
+    // A screen class, not the exact dimensions.
+    screen: width ? (width < 768 ? 'mobile' : width < 1024 ? 'tablet' : 'desktop') : undefined,
+  } as const;
   const counts = { delivered: 0, rejected: 0, dropped: 0 };
   let queue: Item[] = [];
   let held: Item[] = [];
-  let unsaved: Envelope[] = [];
   let lastHref = '';
-  let pageRead: PageRead | undefined;
+  let pageRead: PageRead;
   let campaign: Campaign | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let retryAt = 0;
@@ -244,8 +251,12 @@ export function createTracker<M extends object = RegisteredEvents>(options: Trac
       report('delivery_failed', `${n} event(s) dropped: ${why}`);
     }
   };
-  const storing = () => buffer && consent.storage;
   const storageError = (error: unknown) => report('storage_failed', 'offline buffer failed', error);
+  const storing = () => buffer && consent.storage;
+  /** Mirrors events in the offline buffer, or deletes them from it, while storage consent is granted. */
+  const store = (method: 'add' | 'remove', list: Envelope[] | string[]) => {
+    if (storing() && list.length) (buffer![method] as (list: unknown[]) => Promise<void>)(list).catch(storageError);
+  };
   const clearBuffer = () => buffer?.clear().catch(storageError);
   const snapshot = (): ConsentSnapshot => ({
     analytics: !!consent.analytics,
@@ -254,6 +265,10 @@ export function createTracker<M extends object = RegisteredEvents>(options: Trac
     gpc,
   });
   const waiting = () => queue.filter((item) => !item.s);
+  const pick = (ids: string[]) => {
+    const set = new Set(ids);
+    return queue.filter((item) => set.has(item.e.id));
+  };
 
   /** Keeps `list` within maxQueue by dropping its oldest items. */
   const bound = (list: Item[]) => drop(list.splice(0, list.length - maxQueue).length, 'queue full');
@@ -268,15 +283,6 @@ export function createTracker<M extends object = RegisteredEvents>(options: Trac
     }
   };
 
-  /** Saves events to the durable buffer in one write, shortly after they were queued. */
-  const save = () => {
-    if (storing() && unsaved.length) buffer!.add(unsaved).catch(storageError);
-    unsaved = [];
-  };
-  const saveSoon = (events: Envelope[]) => {
-    if (storing() && unsaved.push(...events) === events.length) Promise.resolve().then(save);
-  };
-
   /** Sampling and beforeSend, then the queue. */
   const admit = (item: Item) => {
     const rate = sampling ? sampling(item.e) : 1;
@@ -286,13 +292,13 @@ export function createTracker<M extends object = RegisteredEvents>(options: Trac
       try {
         item.e = beforeSend(item.e)!;
       } catch (error) {
-        report('invalid_event', 'beforeSend threw; the event was sent unchanged', error);
+        report('invalid_event', 'beforeSend threw; event sent unchanged', error);
       }
       if (!item.e) return;
     }
     queue.push(item);
     bound(queue);
-    saveSoon([item.e]);
+    store('add', [item.e]);
     if (queue.length >= flushAt && Date.now() >= retryAt) Promise.resolve().then(() => send());
     else schedule(Math.max(flushInterval, retryAt - Date.now()));
   };
@@ -301,11 +307,11 @@ export function createTracker<M extends object = RegisteredEvents>(options: Trac
     if (destroyed || consent.analytics === false) return;
     if (process.env.NODE_ENV !== 'production') devValidate(schema, name, properties);
     const now = Date.now();
-    if (win.location.href !== lastHref) {
+    if (location.href !== lastHref) {
       // A client-side navigation: the previous page is the referrer.
-      pageRead = readPage(sensitiveKeys, lastHref ? pageRead!.page.url : undefined)!;
-      campaign = pageRead.campaign ?? campaign;
-      lastHref = win.location.href;
+      pageRead = readPage(win, sensitiveKeys, lastHref && pageRead.page.url);
+      campaign = pageRead.campaign || campaign;
+      lastHref = location.href;
     }
     const item: Item = {
       e: {
@@ -318,10 +324,8 @@ export function createTracker<M extends object = RegisteredEvents>(options: Trac
         schema,
         traits: traits && { ...traits },
         context: {
-          page: { ...pageRead!.page, ...page },
-          locale,
-          timeZone,
-          screen,
+          page: { ...pageRead.page, ...page },
+          ...constant,
           campaign,
           consent: snapshot(),
           sampleRate: 1,
@@ -342,9 +346,7 @@ export function createTracker<M extends object = RegisteredEvents>(options: Trac
     if (storing() && Date.now() - lastAdopt > 30_000) {
       lastAdopt = Date.now();
       try {
-        const known = new Set(queue.map((item) => item.e.id));
-        const adopted = (await buffer!.adopt(maxQueue)).filter((e) => !known.has(e.id));
-        queue = adopted.map((e) => ({ e, t: Date.parse(e.timestamp) || Date.now() })).concat(queue);
+        queue = (await buffer!.adopt(maxQueue)).map((e) => ({ e, t: Date.parse(e.timestamp) || Date.now() })).concat(queue);
         bound(queue);
       } catch (error) {
         storageError(error);
@@ -353,51 +355,57 @@ export function createTracker<M extends object = RegisteredEvents>(options: Trac
   };
 
   const settle = (ids: string[], outcome: 'delivered' | 'rejected' | 'retry', status: number) => {
-    if (!ids.length) return;
-    const done = new Set(ids);
-    const items = queue.filter((item) => done.has(item.e.id));
+    const items = pick(ids);
     if (outcome === 'retry') {
       for (const item of items) item.s = false;
       // Page-exit sends released their stored copies early; keep them for a later try.
-      saveSoon(items.map((item) => item.e));
-      return;
+      store(
+        'add',
+        items.map((item) => item.e),
+      );
+    } else if (ids.length) {
+      queue = queue.filter((item) => !items.includes(item));
+      counts[outcome] += ids.length;
+      if (outcome === 'rejected') report('delivery_failed', `${ids.length} event(s) refused: ${status}`);
+      store('remove', ids);
     }
-    queue = queue.filter((item) => !done.has(item.e.id));
-    counts[outcome] += ids.length;
-    if (outcome === 'rejected') report('delivery_failed', `${ids.length} event(s) refused with status ${status}`);
-    if (storing()) buffer!.remove(ids).catch(storageError);
   };
 
   const send = (unloading?: boolean): Promise<void> => {
-    if (!consent.analytics || destroyed) return Promise.resolve();
+    if (!consent.analytics || destroyed) return resolved();
     if (!unloading && flushing) return flushing;
     const run = async () => {
       timer = void clearTimeout(timer);
       if (!unloading) await adopt();
       const now = Date.now();
-      const fresh = queue.filter((item) => now - item.t < MAX_EVENT_AGE_MS);
-      drop(queue.length - fresh.length, 'too old');
-      queue = fresh;
+      drop(queue.length - (queue = queue.filter((item) => now - item.t < MAX_EVENT_AGE_MS)).length, 'too old');
       const ready = waiting();
       // Offline, nothing can leave: the `online` listener sends as soon as the network is back.
-      if (!ready.length || isOffline()) return;
+      if (!ready.length || nav.onLine === false) return;
       const { chunks, oversized } = chunkEvents(ready.map((item) => item.e));
-      settle(oversized.map((e) => e.id), 'rejected', 413);
+      settle(
+        oversized.map((e) => e.id),
+        'rejected',
+        413,
+      );
       let budget = UNLOAD_BUDGET;
-      const byId = new Map(ready.map((item) => [item.e.id, item]));
       const results = await Promise.all(
         chunks.map(async ({ body, ids, bytes }) => {
           // At page exit only what fits the keepalive budget goes; the rest stays queued (and stored, with consent).
           if (unloading && (budget -= bytes) < 0) return;
-          for (const id of ids) byId.get(id)!.s = true;
-          const sending = (unloading ? unloadTransport : transport).send({ url, body, unloading: !!unloading });
+          for (const item of pick(ids)) item.s = true;
           // The page may die before the answer: release the stored copies now, and store them again on failure.
-          if (unloading && storing()) buffer!.remove(ids).catch(storageError);
+          if (unloading) store('remove', ids);
           let result: TransportResult = { status: 0 };
           try {
-            result = (await sending) ?? result;
+            result =
+              (await (unloading ? unloadTransport : transport).send({
+                url,
+                body,
+                unloading: !!unloading,
+              })) || result;
           } catch {
-            // A transport that breaks its contract (rejects) counts as a network failure, so the events are retried.
+            // A transport that breaks its contract (throws or rejects) counts as a network failure: the events are retried.
           }
           const outcome = classifyStatus(result.status);
           settle(ids, outcome, result.status);
@@ -409,9 +417,9 @@ export function createTracker<M extends object = RegisteredEvents>(options: Trac
       else if (!unloading) {
         if (++attempt >= MAX_ATTEMPTS) {
           // Give up for this page; with storage consent the events stay in the buffer for the next visit.
-          const left = waiting();
+          const left = waiting().length;
           queue = queue.filter((item) => item.s);
-          if (!storing()) drop(left.length, `not delivered after ${MAX_ATTEMPTS} attempts`);
+          if (!storing()) drop(left, 'too many attempts');
           attempt = retryAt = 0;
           return;
         }
@@ -426,32 +434,31 @@ export function createTracker<M extends object = RegisteredEvents>(options: Trac
     return unloading ? promise : (flushing = promise.finally(() => (flushing = undefined)));
   };
 
+  /** Page exit (hidden, closed, or destroy()): store the ids and send what fits with the unload transport. */
+  const exit = () => {
+    identity.save();
+    send(true);
+  };
   const onHide = (event: Event) => {
-    if (event.type === 'pagehide' || document.visibilityState === 'hidden') {
-      identity.save();
-      save();
-      send(true);
-    }
+    if (event.type === 'pagehide' || doc.visibilityState === 'hidden') exit();
   };
   const onOnline = () => {
     lastAdopt = attempt = retryAt = 0;
     send();
   };
-  const listen = (add: boolean) => {
-    for (const [target, type, listener] of [
-      [document, 'visibilitychange', onHide],
-      [win, 'pagehide', onHide],
-      [win, 'online', onOnline],
-    ] as const) {
-      if (add) target.addEventListener(type, listener);
-      else target.removeEventListener(type, listener);
-    }
+  const listen = (method: 'addEventListener' | 'removeEventListener') => {
+    doc[method]('visibilitychange', onHide);
+    win[method]('pagehide', onHide);
+    win[method]('online', onOnline);
   };
-  listen(true);
+  listen('addEventListener');
 
   const becomeStoring = () => {
     identity.persist();
-    saveSoon(queue.map((item) => item.e));
+    store(
+      'add',
+      queue.map((item) => item.e),
+    );
     lastAdopt = 0;
     // Only the buffer can hold events to send now; anything else waits for flushAt or flushInterval.
     if (buffer) send();
@@ -465,7 +472,7 @@ export function createTracker<M extends object = RegisteredEvents>(options: Trac
         fn(...args);
       } catch (error) {
         if (process.env.NODE_ENV !== 'production') throw error;
-        report('invalid_event', 'a tracking call failed and was ignored', error);
+        report('invalid_event', 'tracking call failed', error);
       }
     };
 
@@ -484,21 +491,18 @@ export function createTracker<M extends object = RegisteredEvents>(options: Trac
     setConsent: safe((choice: ConsentChoice) => {
       const wasStorage = consent.storage;
       const wasAnalytics = consent.analytics;
-      for (const key of ['analytics', 'storage', 'marketing'] as const) {
+      for (const key of CONSENT_KEYS) {
         if (typeof choice?.[key] === 'boolean') consent[key] = choice[key];
       }
-      if (choice?.storage === false) {
-        identity.forget();
-        clearBuffer();
-      }
-      if (consent.analytics === false) {
+      const refused = consent.analytics === false;
+      if (refused) {
         // Withdrawn or refused: nothing waiting may be sent any more, now or on a later visit.
-        drop(held.length + waiting().length, 'analytics consent refused');
+        drop(held.length + waiting().length, 'consent refused');
         held = [];
         queue = queue.filter((item) => item.s);
-        unsaved = [];
-        if (wasStorage && consent.storage) clearBuffer();
       }
+      if (choice?.storage === false) identity.forget();
+      if (choice?.storage === false || (refused && wasStorage)) clearBuffer();
       // Stored ids load first, so held events carry the visitor's ids like the events after them.
       if (consent.storage && !wasStorage) becomeStoring();
       if (consent.analytics && !wasAnalytics) {
@@ -520,12 +524,10 @@ export function createTracker<M extends object = RegisteredEvents>(options: Trac
     stats: () => ({ ...counts, queued: queue.length, held: held.length }),
     destroy: safe(() => {
       if (!destroyed) {
-        identity.save();
-        save();
-        send(true);
+        exit();
         destroyed = true;
         clearTimeout(timer);
-        listen(false);
+        listen('removeEventListener');
         buffer?.close();
       }
     }),

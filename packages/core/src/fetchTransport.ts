@@ -1,4 +1,4 @@
-import type { Transport } from './types';
+import type { Transport, TransportResult } from './types';
 
 /** Options of {@link fetchTransport}. */
 export interface FetchTransportOptions {
@@ -27,28 +27,25 @@ function parseRetryAfter(value: string | null): number | undefined {
 export function fetchTransport(options: FetchTransportOptions = {}): Transport {
   return {
     async send({ url, body, unloading }) {
-      const post = (keepalive: boolean) => {
-        // Read at send time and called unbound: `options.fetch(...)` would pass `options` as `this` (Illegal invocation).
-        const send = options.fetch || fetch;
-        return send(url, {
+      // Read at send time and called unbound: `options.fetch(...)` would pass `options` as `this` (Illegal invocation).
+      const post = (keepalive: boolean) =>
+        (options.fetch || fetch)(url, {
           method: 'POST',
           headers: { 'Content-Type': 'text/plain;charset=UTF-8' },
           body,
           credentials: 'omit',
           keepalive,
         });
-      };
       try {
-        let response: Response;
-        try {
-          response = await post(true);
-        } catch (error) {
+        const response = await post(true).catch((error) => {
           // Keepalive requests share a 64 KiB in-flight quota; past it fetch throws. A page that stays can send normally.
           if (unloading) throw error;
-          response = await post(false);
-        }
+          return post(false);
+        });
+        const result: TransportResult = { status: response.status };
         const retryAfter = parseRetryAfter(response.headers.get('Retry-After'));
-        return retryAfter == null ? { status: response.status } : { status: response.status, retryAfter };
+        if (retryAfter != null) result.retryAfter = retryAfter;
+        return result;
       } catch {
         return { status: 0 };
       }

@@ -128,6 +128,38 @@ describe('indexedDbBuffer', () => {
     expect(await tab().adopt(10)).toEqual([three, four]);
   });
 
+  it('writes the adds of one task in one transaction, in order', async () => {
+    const list = events(4);
+    const a = tab();
+    await a.add([]);
+    const transaction = vi.spyOn(IDBDatabase.prototype, 'transaction');
+    await Promise.all(list.map((event) => a.add([event])));
+    expect(transaction.mock.calls.filter(([, mode]) => mode === 'readwrite')).toHaveLength(1);
+    a.close();
+    expect(await tab().adopt(10)).toEqual(list);
+  });
+
+  it('does not write an event removed in the task that added it', async () => {
+    const [kept, sent] = events(2);
+    const a = tab();
+    void a.add([kept]);
+    void a.add([sent]);
+    await a.remove([sent.id]);
+    await a.add([]);
+    a.close();
+    expect(await tab().adopt(10)).toEqual([kept]);
+  });
+
+  it('writes events added just before close', async () => {
+    const list = events(2);
+    const a = tab();
+    await a.add([]);
+    void a.add(list);
+    a.close();
+    await settle();
+    expect(await tab().adopt(10)).toEqual(list);
+  });
+
   it('returns at most limit events and leaves the rest for later', async () => {
     const list = events(5);
     const a = tab();

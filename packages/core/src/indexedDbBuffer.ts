@@ -79,6 +79,8 @@ export function indexedDbBuffer(options: IndexedDbBufferOptions = {}): EventBuff
   let lastStamp = 0;
   let session: Promise<Session | void> | undefined;
   let beat: ReturnType<typeof setInterval> | undefined;
+  let pending: Envelope[] = [];
+  let writing: Promise<void> | undefined;
 
   const locks = () => getNavigator()?.locks;
 
@@ -94,14 +96,14 @@ export function indexedDbBuffer(options: IndexedDbBufferOptions = {}): EventBuff
   };
 
   const close = () => {
-    const beating = beat;
     clearInterval(beat);
     beat = undefined;
     // Waits for an open in progress, so its lock is released too.
     session?.then((closing) => {
       if (!closing) return;
-      // Without Web Locks, deleting the heartbeat makes this tab's events adoptable at once.
-      if (beating) closing.db.delete(BEATS, tabId).catch(noop);
+      // Without Web Locks, deleting the heartbeat makes this tab's events adoptable at once (also one written by a
+      // write still in progress: this transaction starts after it).
+      if (!locks()) closing.db.delete(BEATS, tabId).catch(noop);
       closing.db.close();
       closing.release();
     });
@@ -174,33 +176,52 @@ export function indexedDbBuffer(options: IndexedDbBufferOptions = {}): EventBuff
     );
   };
 
-  return {
-    add: (events) =>
-      events.length
-        ? run(async (db) => {
-            let extra = 0;
-            await write(db, async (tx) => {
-              const store = tx.objectStore(EVENTS);
-              await Promise.all(
-                events.map((envelope) => {
-                  lastStamp = Math.max(Date.now(), lastStamp + 1e-3);
-                  return store.put({ envelope, owner: tabId, storedAt: lastStamp } satisfies StoredEvent);
-                }),
-              );
-              await heartbeat(tx);
-              extra = (await store.count()) - maxEvents;
-              for (let cursor = await store.index('storedAt').openCursor(), left = extra; cursor && left-- > 0; ) {
-                await cursor.delete();
-                cursor = await cursor.continue();
-              }
-            });
-            dropped += Math.max(extra, 0);
-            startBeats();
-          }, undefined)
-        : Promise.resolve(),
+  /** Writes events in one transaction, dropping the oldest beyond `maxEvents`. */
+  const put = (events: Envelope[]) =>
+    run(async (db) => {
+      let extra = 0;
+      await write(db, async (tx) => {
+        const store = tx.objectStore(EVENTS);
+        await Promise.all(
+          events.map((envelope) => {
+            lastStamp = Math.max(Date.now(), lastStamp + 1e-3);
+            return store.put({
+              envelope,
+              owner: tabId,
+              storedAt: lastStamp,
+            } satisfies StoredEvent);
+          }),
+        );
+        await heartbeat(tx);
+        extra = (await store.count()) - maxEvents;
+        for (let cursor = await store.index('storedAt').openCursor(), left = extra; cursor && left-- > 0; ) {
+          await cursor.delete();
+          cursor = await cursor.continue();
+        }
+      });
+      dropped += Math.max(extra, 0);
+      startBeats();
+    }, undefined);
 
-    remove: (ids) =>
-      ids.length
+  /** Writes the events added since the last write (the tracker adds one event at a time). */
+  const flush = () => {
+    const events = pending;
+    pending = [];
+    writing = undefined;
+    return events.length ? put(events) : Promise.resolve();
+  };
+
+  return {
+    // Adds made in the same task are written together, in one transaction, a microtask later.
+    add: (events) => {
+      pending.push(...events);
+      return (writing ??= Promise.resolve().then(flush));
+    },
+
+    remove: (ids) => {
+      // An event removed before its write (sent at page exit right after it was added) is not written at all.
+      pending = pending.filter((envelope) => !ids.includes(envelope.id));
+      return ids.length
         ? run(
             (db) =>
               write(db, async (tx) => {
@@ -208,7 +229,8 @@ export function indexedDbBuffer(options: IndexedDbBufferOptions = {}): EventBuff
               }),
             undefined,
           )
-        : Promise.resolve(),
+        : Promise.resolve();
+    },
 
     adopt: (limit) =>
       run(async (db) => {
@@ -254,8 +276,9 @@ export function indexedDbBuffer(options: IndexedDbBufferOptions = {}): EventBuff
         return lockManager ? lockManager.request(`${name}:adopt`, { mode: 'exclusive' }, take) : take();
       }, [] as Envelope[]),
 
-    clear: () =>
-      run(async (db) => {
+    clear: () => {
+      pending = [];
+      return run(async (db) => {
         await write(db, async (tx) => {
           await Promise.all([tx.objectStore(EVENTS).clear(), tx.objectStore(BEATS).clear()]);
         });
@@ -265,9 +288,14 @@ export function indexedDbBuffer(options: IndexedDbBufferOptions = {}): EventBuff
         await new Promise((done, fail) => {
           deleteDB(name, { blocked: done }).then(done, fail);
         });
-      }, undefined),
+      }, undefined);
+    },
 
-    close,
+    close: () => {
+      // Events added just before (at page exit) are written with the connection still open.
+      flush();
+      close();
+    },
 
     get dropped() {
       return dropped;

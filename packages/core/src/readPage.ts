@@ -1,11 +1,10 @@
 import type { Campaign, PageContext } from '@waymark/taxonomy';
-import { getWindow } from './env';
 
 /** Query keys removed from every URL the tracker sends, because they often carry secrets or personal data. */
-export const SENSITIVE_QUERY_KEYS = [
-  'email', 'mail', 'token', 'access_token', 'id_token', 'refresh_token', 'auth', 'code', 'key', 'api_key',
-  'apikey', 'password', 'pass', 'pwd', 'secret', 'session', 'sid', 'signature', 'sig', 'otp', 'phone', 'name',
-];
+export const SENSITIVE_QUERY_KEYS =
+  'email,mail,token,access_token,id_token,refresh_token,auth,code,key,api_key,apikey,password,pass,pwd,secret,session,sid,signature,sig,otp,phone,name'.split(
+    ',',
+  );
 
 /** The page and campaign parts of an event's context, from the current URL. */
 export interface PageRead {
@@ -13,46 +12,39 @@ export interface PageRead {
   campaign?: Campaign;
 }
 
+const UTM = /^utm_(source|medium|campaign|term|content)$/;
+
 /** A URL without its fragment and without sensitive query keys; `campaign` collects its `utm_*` values. */
 function cleanUrl(href: string, sensitiveKeys: readonly string[], campaign: Campaign = {}): URL {
   const url = new URL(href);
   url.hash = '';
   for (const [key, value] of [...url.searchParams]) {
     const lower = key.toLowerCase();
-    if (lower.startsWith('utm_')) {
-      const field = lower.slice(4) === 'campaign' ? 'name' : (lower.slice(4) as keyof Campaign);
-      if (['source', 'medium', 'name', 'term', 'content'].includes(field)) campaign[field] = value.slice(0, 256);
-    }
+    const utm = UTM.exec(lower)?.[1];
+    if (utm) campaign[utm === 'campaign' ? 'name' : (utm as keyof Campaign)] = value.slice(0, 256);
     if (sensitiveKeys.includes(lower)) url.searchParams.delete(key);
   }
   return url;
 }
 
 /**
- * Reads the current page: URL and referrer without sensitive query keys or fragment, path, title, and `utm_*`
- * campaign. Returns undefined outside a browser.
+ * Reads the current page of `win`: URL and referrer without sensitive query keys or fragment, path, title, and `utm_*`
+ * campaign. `referrer` replaces `document.referrer` (the previous page after a client-side navigation).
  */
-export function readPage(sensitiveKeys: readonly string[], referrer?: string): PageRead | undefined {
-  const w = getWindow();
-  if (!w) return undefined;
+export function readPage(win: Window, sensitiveKeys: readonly string[], referrer?: string): PageRead {
+  const { location, document } = win;
   const campaign: Campaign = {};
-  const url = cleanUrl(w.location.href, sensitiveKeys, campaign);
+  const url = cleanUrl(location.href, sensitiveKeys, campaign);
   // A same-origin referrer is a full URL: it can carry the previous page's tokens.
-  const ref = referrer ?? (w.document.referrer && cleanUrl(w.document.referrer, sensitiveKeys).href);
+  const ref = referrer || (document.referrer && cleanUrl(document.referrer, sensitiveKeys).href);
+  // Fields left undefined are absent from the JSON that is sent.
   return {
     page: {
       url: url.href.slice(0, 2048),
       path: url.pathname.slice(0, 2048),
-      ...(ref ? { referrer: ref.slice(0, 2048) } : {}),
-      ...(w.document.title ? { title: w.document.title.slice(0, 512) } : {}),
+      referrer: ref ? ref.slice(0, 2048) : undefined,
+      title: document.title.slice(0, 512) || undefined,
     },
-    campaign: Object.keys(campaign).length > 0 ? campaign : undefined,
+    campaign: Object.keys(campaign).length ? campaign : undefined,
   };
-}
-
-/** Screen class from the viewport width: no exact dimensions leave the browser. */
-export function screenClass(): 'mobile' | 'tablet' | 'desktop' | undefined {
-  const width = getWindow()?.innerWidth;
-  if (!width) return undefined;
-  return width < 768 ? 'mobile' : width < 1024 ? 'tablet' : 'desktop';
 }

@@ -35,11 +35,12 @@ export const MAX_EVENT_AGE_MS = 7 * 24 * 3_600_000;
  * classifyStatus(503); // 'retry'
  */
 export function classifyStatus(status: number): DeliveryOutcome {
-  return status >= 200 && status < 300
+  const hundreds = (status / 100) | 0;
+  return hundreds == 2
     ? 'delivered'
-    : !status || status == 408 || status == 425 || status == 429 || (status >= 500 && status < 600 && status != 501 && status != 505)
-      ? 'retry'
-      : 'rejected';
+    : [0, 408, 425, 429].includes(status) || (hundreds == 5 && status != 501 && status != 505)
+    ? 'retry'
+    : 'rejected';
 }
 
 /**

@@ -45,9 +45,13 @@ export interface Transport {
  * The tracker calls a buffer only while storage consent is granted, so creating one stores nothing by itself.
  */
 export interface EventBuffer {
-  /** Persists events owned by this tab. Drops the oldest events beyond the buffer's bound. */
+  /**
+   * Persists events owned by this tab. Drops the oldest events beyond the buffer's bound. The tracker calls it once per
+   * queued event (and again for events a page-exit send failed to deliver), so an implementation should write the
+   * adds of one task together, as `indexedDbBuffer()` does.
+   */
   add(events: Envelope[]): Promise<void>;
-  /** Deletes events that were delivered or permanently rejected. */
+  /** Deletes events that were delivered, permanently rejected, or handed to a page-exit send; also cancels their pending adds. */
   remove(ids: string[]): Promise<void>;
   /**
    * Takes ownership of up to `limit` events left by tabs that are gone (a previous visit, a closed tab), oldest first.
