@@ -1,0 +1,551 @@
+import type { Sink, SinkEvent, WriteResult } from '@waymark/sinks';
+import { fanOutSink } from '@waymark/sinks';
+import { batchSchema, formatIssues, travelCatalogue, validateEnvelope } from '@waymark/taxonomy';
+import type { Catalogue } from '@waymark/taxonomy';
+import { Hono } from 'hono';
+import { createDailySalts } from './dailySalts';
+import { openDuckdbStore } from './duckdbStore';
+import type { CollectorStore, FailedRecord } from './duckdbStore';
+import { classifyUserAgent, enrichEvent, scrubPayload } from './enrichEvent';
+import type { CollectedEvent } from './enrichEvent';
+import { createGroupCommit } from './groupCommit';
+import { HttpError, problemResponse } from './HttpError';
+import { createMetrics, recordSinkWrite, renderMetrics } from './metrics';
+import type { RejectReason } from './metrics';
+import { createRateLimiter } from './rateLimiter';
+import type { RateLimitOptions } from './rateLimiter';
+import { readBody } from './readBody';
+import { createRecentIds } from './recentIds';
+
+/** One site that may send events: its public write key and the origins its pages are served from. */
+export interface SiteOptions {
+  /** Stable site id, stored with each event as `context.server.siteId`. */
+  id: string;
+  /** Public write key sent as `?key=`; it can only write. */
+  writeKey: string;
+  /** Origins allowed to send with this key, such as `https://blog.example`. Compared exactly, scheme and port included. */
+  origins: string[];
+  /**
+   * Accept requests that carry neither `Origin` nor `Referer` (server-to-server senders). Browsers always send
+   * `Origin` on a POST, so leave it off for browser-only sites. @default false
+   */
+  allowMissingOrigin?: boolean;
+}
+
+/** A subject an erasure has put on the suppression list. Ids are as stored: `userId` already pseudonymised. */
+export interface SuppressionSubject {
+  siteId: string;
+  anonymousId: string;
+  userId?: string;
+}
+
+/** Options of {@link createCollector}. */
+export interface CollectorOptions {
+  /** The sites this collector accepts events for. */
+  sites: SiteOptions[];
+  /**
+   * HMAC-SHA-256 key that pseudonymises `userId` before anything stores it: 32 bytes, as a `Uint8Array` or 64 hex
+   * characters (`openssl rand -hex 32`). Keep it apart from the data; rotating it unlinks old and new pseudonyms.
+   */
+  userIdKey: string | Uint8Array;
+  /** The DuckDB file holding `waymark_events` and `waymark_failed_events`. @default { path: 'waymark.duckdb' } */
+  store?: { path: string };
+  /**
+   * More sinks every stored event is forwarded to (through `fanOutSink`) after the store has committed it. A slow
+   * or failing forward never delays or fails ingestion; wrap a sink in `retryingSink`/`deadLetterSink` as it needs.
+   * @default []
+   */
+  sinks?: Sink[];
+  /** Catalogues events are validated against. @default [travelCatalogue] */
+  catalogues?: Catalogue[];
+  /**
+   * Headers set by a reverse proxy you trust (it must overwrite what clients send). Without `ipHeader` the client IP
+   * is the socket address the adapter passes; without `countryHeader` no country is recorded.
+   * @default {}
+   */
+  trustedProxy?: {
+    /** Such as `cf-connecting-ip` or `x-real-ip`; for `x-forwarded-for` the first address is used. */
+    ipHeader?: string;
+    /** Such as `cf-ipcountry`: an ISO 3166-1 alpha-2 code. */
+    countryHeader?: string;
+  };
+  /** Query keys kept in page URLs besides `utm_*` and `ref`. @default [] */
+  keepQueryKeys?: string[];
+  /** What to do with events whose User-Agent is a bot: mark them (`context.server.bot`) or not store them. @default 'flag' */
+  bots?: 'flag' | 'drop';
+  /** Token bucket per site and client IP; `false` turns it off. @default { perSecond: 20, burst: 100 } */
+  rateLimit?: RateLimitOptions | false;
+  /** Size limits. */
+  limits?: {
+    /** Largest request body in bytes; 413 above it. @default 512000 */
+    maxBodyBytes?: number;
+    /** Largest single event (its JSON) in bytes; such an event is rejected alone. @default 32768 */
+    maxEventBytes?: number;
+    /** Deepest nesting of objects and arrays in one event. @default 32 */
+    maxDepth?: number;
+  };
+  /** Dedupe by event id. */
+  dedupe?: {
+    /** How long a stored id answers `duplicate`; events older than this are rejected as too old. @default 7 days */
+    windowMs?: number;
+    /** Ids held in memory; beyond it the store is asked about the rest. @default 500000 */
+    maxIds?: number;
+  };
+  /** How long the first request of a group waits for others before one commit writes them all, in ms. @default 5 */
+  commitWindowMs?: number;
+  /**
+   * Whether an erased subject's events must be refused (the suppression list after an erasure). Called once per
+   * event that would otherwise be stored; such events are answered `rejected` and stored nowhere.
+   * @default () => false
+   */
+  isSuppressed?: (subject: SuppressionSubject) => boolean | Promise<boolean>;
+  /** Where problems are logged. @default console */
+  logger?: Pick<Console, 'error' | 'warn'>;
+  /** The clock, epoch ms. @default Date.now */
+  now?: () => number;
+}
+
+/** Per-request facts the runtime adapter knows and a `Request` does not carry. */
+export interface RequestInfo {
+  /** The peer's IP address (the socket's remote address). Used for rate limiting and the visitor hash, never stored. */
+  clientIp?: string;
+}
+
+/** The outcome of one event of a batch, in the order they were sent. */
+export interface EventResult {
+  /** The event's id, or null when it had no string id. */
+  id: string | null;
+  status: 'accepted' | 'duplicate' | 'rejected';
+  /** Why it was rejected. */
+  reason?: string;
+}
+
+/** A running collector. */
+export interface Collector {
+  /** Answers one HTTP request: `POST /v1/batch`, `OPTIONS /v1/batch`, `GET /health`, `GET /metrics`. */
+  fetch(request: Request, info?: RequestInfo): Promise<Response>;
+  /** Resolves once the store is open; rejects with the reason it cannot be (such as another process holding the file). */
+  ready(): Promise<void>;
+  /** Stops taking batches, commits what is in flight, waits for forwards, then closes the sinks and the store. */
+  close(): Promise<void>;
+}
+
+type Item = { event: CollectedEvent; payload: string; siteId: string } | { failed: FailedRecord };
+type Outcome = { status: EventResult['status']; reason?: string };
+
+const DAY_MS = 86_400_000;
+
+function toKey(key: string | Uint8Array): Buffer {
+  const buffer = typeof key === 'string' ? (/^[0-9a-f]{64}$/i.test(key) ? Buffer.from(key, 'hex') : Buffer.alloc(0)) : Buffer.from(key);
+  if (buffer.length !== 32) {
+    throw new TypeError('[waymark] createCollector: `userIdKey` must be 32 bytes (a Uint8Array, or 64 hex characters from `openssl rand -hex 32`)');
+  }
+  return buffer;
+}
+
+/** Nesting depth of a JSON value, without recursion (a hostile event may nest thousands of levels). */
+function depthOf(value: unknown, limit: number): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    deepest = Math.max(deepest, depth);
+    if (deepest > limit) return deepest;
+    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
+const countryPattern = /^[A-Z]{2}$/;
+
+/**
+ * Creates the collector: a `fetch(Request) => Response` function that takes batches from `@waymark/core`, checks
+ * the write key, origin, rate and size, validates each event against the catalogue, enriches it (receipt time,
+ * clock skew, device class, country, pseudonymised user id, daily visitor hash) while dropping the raw IP,
+ * User-Agent and query strings, dedupes by id, and answers 2xx only once the store has committed.
+ * @example
+ * ```ts
+ * import { createCollector } from '@waymark/collector';
+ * import { serve } from '@waymark/collector/node';
+ *
+ * const collector = createCollector({
+ *   sites: [{ id: 'blog', writeKey: 'wk_blog_public', origins: ['https://blog.example'] }],
+ *   userIdKey: process.env.WAYMARK_USER_ID_KEY!,
+ *   store: { path: './waymark.duckdb' },
+ * });
+ * await serve(collector, { port: 8787 });
+ * ```
+ */
+export function createCollector(options: CollectorOptions): Collector {
+  if (!Array.isArray(options?.sites) || options.sites.length === 0) {
+    throw new TypeError("[waymark] createCollector: `sites` needs at least one site: [{ id: 'blog', writeKey: '…', origins: ['https://blog.example'] }]");
+  }
+  const userIdKey = toKey(options.userIdKey);
+  const sites = new Map<string, SiteOptions & { allowed: Set<string> }>();
+  for (const site of options.sites) {
+    if (!site.id || !site.writeKey) throw new TypeError('[waymark] createCollector: every site needs an `id` and a `writeKey`');
+    if (sites.has(site.writeKey)) throw new TypeError(`[waymark] createCollector: write key of site "${site.id}" is used twice`);
+    const allowed = new Set(
+      (site.origins ?? []).map((origin) => {
+        try {
+          return new URL(origin).origin;
+        } catch {
+          throw new TypeError(`[waymark] createCollector: origin ${JSON.stringify(origin)} of site "${site.id}" is not a URL such as https://blog.example`);
+        }
+      }),
+    );
+    sites.set(site.writeKey, { ...site, allowed });
+  }
+  const now = options.now ?? Date.now;
+  const logger = options.logger ?? console;
+  const catalogues = options.catalogues ?? [travelCatalogue];
+  const keepQueryKeys = options.keepQueryKeys ?? [];
+  const maxBodyBytes = options.limits?.maxBodyBytes ?? 512_000;
+  const maxEventBytes = options.limits?.maxEventBytes ?? 32_768;
+  const maxDepth = options.limits?.maxDepth ?? 32;
+  const windowMs = options.dedupe?.windowMs ?? 7 * DAY_MS;
+  const ipHeader = options.trustedProxy?.ipHeader?.toLowerCase();
+  const countryHeader = options.trustedProxy?.countryHeader?.toLowerCase();
+  const limiter = options.rateLimit === false ? undefined : createRateLimiter(options.rateLimit);
+  const salts = createDailySalts();
+  const maxIds = options.dedupe?.maxIds ?? 500_000;
+  const recent = createRecentIds(windowMs, maxIds);
+  const metrics = createMetrics();
+  const forwards = new Set<Promise<unknown>>();
+  let forwarding = 0;
+  let closing = false;
+
+  const timed = (sink: Sink): Sink => ({
+    name: sink.name,
+    async write(events) {
+      const started = performance.now();
+      try {
+        const result = await sink.write(events);
+        recordSinkWrite(metrics, sink.name, (performance.now() - started) / 1000, result.failed.length);
+        return result;
+      } catch (error) {
+        recordSinkWrite(metrics, sink.name, (performance.now() - started) / 1000, events.length);
+        throw error;
+      }
+    },
+    flush: sink.flush && (() => sink.flush!()),
+    close: sink.close && (() => sink.close!()),
+  });
+  const forwarder = options.sinks?.length ? fanOutSink({ sinks: options.sinks.map(timed), name: 'forward' }) : undefined;
+
+  let store: CollectorStore | undefined;
+  let storeSink: Sink | undefined;
+  const opening = (async () => {
+    store = await openDuckdbStore(options.store ?? { path: 'waymark.duckdb' });
+    storeSink = timed(store.events);
+    // One more than fits: if the window holds more ids than the index, the index learns it is incomplete.
+    for (const { id, at } of await store.recentIds(now() - windowMs, maxIds + 1)) recent.add(id, at);
+  })();
+  opening.catch(() => undefined);
+  // Deletes expired salts even when no event arrives for days.
+  const saltTimer = setInterval(() => salts.current(now()), 3_600_000);
+  saltTimer.unref?.();
+
+  function forward(events: SinkEvent[]) {
+    if (!forwarder || events.length === 0) return;
+    forwarding += events.length;
+    const task = forwarder
+      .write(events)
+      .then((result: WriteResult) => {
+        if (result.failed.length > 0) logger.error(`[waymark] collector: ${result.failed.length} events not forwarded: ${result.failed[0].reason}`);
+      })
+      .catch((error: unknown) => logger.error('[waymark] collector: forwarding failed', error))
+      .finally(() => {
+        forwarding -= events.length;
+        forwards.delete(task);
+      });
+    forwards.add(task);
+  }
+
+  async function commit(items: Item[]): Promise<Outcome[]> {
+    const at = now();
+    recent.expire(at);
+    const outcomes: Outcome[] = new Array(items.length);
+    const failed: FailedRecord[] = [];
+    const fresh: number[] = [];
+    const seen = new Set<string>();
+    items.forEach((item, i) => {
+      if ('failed' in item) {
+        failed.push(item.failed);
+        outcomes[i] = { status: 'rejected', reason: item.failed.reason };
+      } else if (seen.has(item.event.id) || recent.has(item.event.id)) {
+        outcomes[i] = { status: 'duplicate' };
+      } else {
+        seen.add(item.event.id);
+        fresh.push(i);
+      }
+    });
+    let toWrite = fresh;
+    if (!recent.complete && fresh.length > 0) {
+      const stored = await store!.existingIds(fresh.map((i) => (items[i] as { event: CollectedEvent }).event.id));
+      toWrite = fresh.filter((i) => {
+        if (!stored.has((items[i] as { event: CollectedEvent }).event.id)) return true;
+        outcomes[i] = { status: 'duplicate' };
+        return false;
+      });
+    }
+    const events = toWrite.map((i) => (items[i] as { event: CollectedEvent }).event);
+    const result: WriteResult = events.length > 0 ? await storeSink!.write(events) : { written: 0, skipped: 0, failed: [] };
+    const refused = new Map(result.failed.map((f) => [f.event, f.reason]));
+    const stored: SinkEvent[] = [];
+    for (const i of toWrite) {
+      const item = items[i] as Extract<Item, { event: CollectedEvent }>;
+      const reason = refused.get(item.event);
+      if (reason === undefined) {
+        outcomes[i] = { status: 'accepted' };
+        recent.add(item.event.id, at);
+        stored.push(item.event);
+      } else {
+        outcomes[i] = { status: 'rejected', reason };
+        failed.push({ id: item.event.id, siteId: item.siteId, receivedAt: at, reason, payload: item.payload });
+      }
+    }
+    await store!.writeFailed(failed);
+    for (const outcome of outcomes) {
+      if (outcome.status === 'accepted') metrics.accepted += 1;
+      else if (outcome.status === 'duplicate') metrics.duplicates += 1;
+    }
+    metrics.rejected.store += result.failed.length;
+    forward(stored);
+    return outcomes;
+  }
+
+  const group = createGroupCommit(commit, options.commitWindowMs ?? 5);
+
+  function corsHeaders(origin: string | null, site: { allowed: Set<string> } | undefined): Record<string, string> {
+    return origin && site?.allowed.has(origin) ? { 'access-control-allow-origin': origin, vary: 'Origin' } : { vary: 'Origin' };
+  }
+
+  /** The site of the request's write key and its checked origin, or an HttpError. */
+  function authorise(request: Request) {
+    const url = new URL(request.url);
+    const key = url.searchParams.get('key');
+    const site = key === null ? undefined : sites.get(key);
+    if (!site) throw new HttpError(401, key === null ? 'missing write key: POST /v1/batch?key=<writeKey>' : 'unknown write key');
+    let origin = request.headers.get('origin');
+    if (origin === null) {
+      const referer = request.headers.get('referer');
+      if (referer !== null) {
+        try {
+          origin = new URL(referer).origin;
+        } catch {
+          origin = referer;
+        }
+      }
+    }
+    if (origin === null ? !site.allowMissingOrigin : !site.allowed.has(origin)) {
+      throw new HttpError(403, origin === null ? `site "${site.id}" accepts only requests with an Origin header` : `origin ${origin} may not send events for site "${site.id}"`);
+    }
+    return { site, origin };
+  }
+
+  function clientIp(request: Request, info: RequestInfo | undefined): string {
+    if (ipHeader) {
+      const value = request.headers.get(ipHeader);
+      if (value) return value.split(',')[0].trim();
+    }
+    return info?.clientIp ?? '';
+  }
+
+  const reject = (reason: RejectReason, message: string): Outcome => {
+    metrics.rejected[reason] += 1;
+    return { status: 'rejected', reason: `[waymark] ${message}` };
+  };
+
+  async function ingest(request: Request, info: RequestInfo | undefined, cors: (h: Record<string, string>) => void): Promise<Response> {
+    const { site, origin } = authorise(request);
+    cors(corsHeaders(origin, site));
+    const receivedAt = now();
+    const ip = clientIp(request, info);
+    const wait = limiter?.take(`${site.id}\u0000${ip}`, receivedAt) ?? 0;
+    if (wait > 0) {
+      metrics.rateLimited += 1;
+      throw new HttpError(429, `rate limit reached for site "${site.id}"; retry after ${Math.ceil(wait / 1000)} s`, {
+        headers: { 'retry-after': String(Math.ceil(wait / 1000)) },
+      });
+    }
+    const type = request.headers.get('content-type')?.split(';', 1)[0].trim().toLowerCase();
+    if (type && type !== 'application/json' && type !== 'text/plain') {
+      await request.body?.cancel().catch(() => undefined);
+      throw new HttpError(415, `Content-Type "${type}" is not accepted: send JSON as application/json or text/plain`);
+    }
+    const text = await readBody(request, maxBodyBytes);
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch (error) {
+      throw new HttpError(400, `the body is not JSON: ${(error as Error).message}`);
+    }
+    const batch = batchSchema.safeParse(body);
+    if (!batch.success) {
+      throw new HttpError(400, `the body is not a batch ({ sentAt, events: [1..500] }): ${formatIssues(batch.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })))}`);
+    }
+    await storeReady();
+    const userAgent = request.headers.get('user-agent') ?? '';
+    const ua = classifyUserAgent(userAgent);
+    const countryValue = countryHeader ? request.headers.get(countryHeader)?.trim().toUpperCase() : undefined;
+    const facts = {
+      siteId: site.id,
+      ip,
+      userAgent,
+      gpc: request.headers.get('sec-gpc') === '1',
+      country: countryValue && countryPattern.test(countryValue) && countryValue !== 'XX' ? countryValue : undefined,
+      receivedAt,
+      sentAt: Date.parse(batch.data.sentAt),
+      salt: salts.current(receivedAt),
+    };
+    const outcomes: (Outcome | undefined)[] = [];
+    const items: Item[] = [];
+    const slots: number[] = [];
+    const ids: (string | null)[] = [];
+    const fail = (i: number, reason: RejectReason, message: string, payload: string | null, id: string | null) => {
+      outcomes[i] = reject(reason, message);
+      if (payload !== null) {
+        items.push({ failed: { id, siteId: site.id, receivedAt, reason: outcomes[i]!.reason!, payload } });
+        slots.push(i);
+      }
+    };
+    for (const [i, raw] of batch.data.events.entries()) {
+      const rawId = (raw as { id?: unknown } | null)?.id;
+      const id = typeof rawId === 'string' ? rawId : null;
+      ids.push(id);
+      if (depthOf(raw, maxDepth) > maxDepth) {
+        fail(i, 'invalid', `the event nests deeper than ${maxDepth} levels`, JSON.stringify({ id, note: 'payload not kept: nested too deep' }), id);
+        continue;
+      }
+      const text = JSON.stringify(raw);
+      const bytes = Buffer.byteLength(text);
+      const payload = JSON.stringify(scrubPayload(raw, userIdKey, keepQueryKeys));
+      if (bytes > maxEventBytes) {
+        fail(i, 'too_large', `the event is ${bytes} bytes, above the ${maxEventBytes}-byte limit`, payload, id);
+        continue;
+      }
+      const valid = validateEnvelope(catalogues, raw);
+      if (!valid.ok) {
+        fail(i, 'invalid', formatIssues(valid.issues), payload, id);
+        continue;
+      }
+      const envelope = valid.value;
+      if (!envelope.context.consent.analytics) {
+        // Not kept anywhere, not even as a failed event: the visitor did not allow measurement.
+        fail(i, 'consent', 'should not have been sent: its consent snapshot says analytics was not granted', null, id);
+        continue;
+      }
+      if (ua.bot && options.bots === 'drop') {
+        metrics.bots.dropped += 1;
+        fail(i, 'bot', 'not stored: the User-Agent is a bot', null, id);
+        continue;
+      }
+      const event = enrichEvent(envelope, facts, { userIdKey, keepQueryKeys }, ua);
+      if (Date.parse(event.timestamp) < receivedAt - windowMs) {
+        fail(i, 'too_old', `the event happened more than ${Math.round(windowMs / DAY_MS)} days ago, outside the dedupe window`, payload, id);
+        continue;
+      }
+      if (options.isSuppressed && (await options.isSuppressed({ siteId: site.id, anonymousId: event.anonymousId, userId: event.userId }))) {
+        fail(i, 'suppressed', 'not stored: the subject has been erased', null, id);
+        continue;
+      }
+      if (ua.bot) metrics.bots.flagged += 1;
+      items.push({ event, payload, siteId: site.id });
+      slots.push(i);
+    }
+    let committed: Outcome[];
+    try {
+      committed = await group.submit(items);
+    } catch (error) {
+      logger.error('[waymark] collector: the store could not commit a batch', error);
+      throw new HttpError(503, 'the store is unavailable; retry later', { headers: { 'retry-after': '5' }, cause: error });
+    }
+    committed.forEach((outcome, n) => {
+      outcomes[slots[n]] = outcome;
+    });
+    const results: EventResult[] = ids.map((id, i) => ({ id, ...outcomes[i]! }));
+    return Response.json({ results }, { headers: corsHeaders(origin, site) });
+  }
+
+  async function storeReady(): Promise<void> {
+    try {
+      await opening;
+    } catch (error) {
+      logger.error('[waymark] collector: the store cannot be opened', error);
+      throw new HttpError(503, 'the store is unavailable; retry later', { headers: { 'retry-after': '5' } });
+    }
+    if (closing) throw new HttpError(503, 'the collector is shutting down; retry later', { headers: { 'retry-after': '5' } });
+  }
+
+  const app = new Hono<{ Bindings: RequestInfo | undefined }>();
+  app.post('/v1/batch', async (c) => {
+    let cors: Record<string, string> = { vary: 'Origin' };
+    try {
+      return await ingest(c.req.raw, c.env, (headers) => (cors = headers));
+    } catch (error) {
+      if (error instanceof HttpError) return problemResponse(error, cors);
+      throw error;
+    }
+  });
+  app.options('/v1/batch', (c) => {
+    try {
+      const { site, origin } = authorise(c.req.raw);
+      return new Response(null, {
+        status: 204,
+        headers: {
+          ...corsHeaders(origin, site),
+          'access-control-allow-methods': 'POST, OPTIONS',
+          'access-control-allow-headers': 'content-type',
+          'access-control-max-age': '86400',
+        },
+      });
+    } catch (error) {
+      if (error instanceof HttpError) return problemResponse(error, { vary: 'Origin' });
+      throw error;
+    }
+  });
+  app.get('/health', async () => {
+    try {
+      await opening;
+    } catch {
+      return Response.json({ status: 'unavailable', store: 'closed' }, { status: 503 });
+    }
+    return Response.json({ status: closing ? 'closing' : 'ok', queueDepth: group.depth + forwarding }, { status: closing ? 503 : 200 });
+  });
+  app.get('/metrics', () =>
+    new Response(renderMetrics(metrics, { queueDepth: group.depth + forwarding, recentIds: recent.size }), {
+      headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' },
+    }),
+  );
+  app.notFound((c) => problemResponse(new HttpError(404, `no route ${c.req.method} ${new URL(c.req.url).pathname}`)));
+  app.onError((error) => {
+    if (error instanceof HttpError) return problemResponse(error);
+    logger.error('[waymark] collector: unexpected error', error);
+    return new Response('Internal Server Error', { status: 500, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+  });
+
+  return {
+    async fetch(request, info) {
+      const response = await app.fetch(request, info);
+      if (new URL(request.url).pathname === '/v1/batch' && request.method === 'POST') {
+        metrics.requests.set(response.status, (metrics.requests.get(response.status) ?? 0) + 1);
+      }
+      return response;
+    },
+    ready: () => opening,
+    async close() {
+      if (closing) return;
+      closing = true;
+      clearInterval(saltTimer);
+      await group.drain();
+      await Promise.allSettled([...forwards]);
+      const errors: unknown[] = [];
+      await forwarder?.close?.().catch((error: unknown) => errors.push(error));
+      await opening.catch(() => undefined);
+      await store?.close().catch((error: unknown) => errors.push(error));
+      if (errors.length > 0) throw new AggregateError(errors, '[waymark] collector: closing failed');
+    },
+  };
+}

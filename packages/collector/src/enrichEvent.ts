@@ -1,0 +1,170 @@
+import { createHmac } from 'node:crypto';
+import type { Envelope } from '@waymark/taxonomy';
+import type { SinkEvent } from '@waymark/sinks';
+import { isbot } from 'isbot';
+import { UAParser } from 'ua-parser-js';
+
+/**
+ * What the collector adds to an event's `context`, under `context.server`. Stored with the context (the DuckDB
+ * `context` JSON column), so a report reads `context->'server'->>'visitorId'`.
+ */
+export interface ServerContext {
+  /** Id of the site whose write key sent the event. */
+  siteId: string;
+  /** Daily-salted anonymous visitor hash: the same for one IP + browser on one site within one UTC day. */
+  visitorId: string;
+  /** Device class from the User-Agent: `mobile`, `tablet`, `desktop`, `smarttv`, `console`, `wearable`, `embedded`. */
+  device: string;
+  /** Browser family, such as `Chrome` or `Mobile Safari`, without its version; absent when unknown. */
+  browser?: string;
+  /** Operating system family, such as `iOS` or `Windows`; absent when unknown. */
+  os?: string;
+  /** Set when the User-Agent matches the isbot pattern list (with `bots: 'flag'`). */
+  bot?: true;
+  /** Milliseconds added to the client `timestamp` to correct its clock (server receipt minus the batch's `sentAt`). */
+  clockSkewMs: number;
+}
+
+/** An event as the collector stores it. */
+export type CollectedEvent = SinkEvent & { context: SinkEvent['context'] & { server: ServerContext } };
+
+/** What the collector knows about the request an event came in. */
+export interface RequestFacts {
+  siteId: string;
+  /** Client IP, used for the visitor hash and the rate limit only, never stored. */
+  ip: string;
+  /** Full User-Agent, reduced to classes and never stored. */
+  userAgent: string;
+  /** `Sec-GPC: 1` was sent. */
+  gpc: boolean;
+  /** Country from the trusted proxy header, already checked. */
+  country?: string;
+  receivedAt: number;
+  /** Client clock at send time (`sentAt`), epoch ms. */
+  sentAt: number;
+  /** Today's visitor-hash salt. */
+  salt: Buffer;
+}
+
+/** Settings of {@link enrichEvent}. */
+export interface EnrichSettings {
+  /** HMAC-SHA-256 key for `userId`. */
+  userIdKey: Buffer;
+  /** Query keys kept besides `utm_*` and `ref`. */
+  keepQueryKeys: readonly string[];
+}
+
+/** The User-Agent reduced to the classes the collector keeps, and whether it is a bot. */
+export function classifyUserAgent(userAgent: string): { device: string; browser?: string; os?: string; bot: boolean } {
+  const result = new UAParser(userAgent).getResult();
+  return {
+    device: result.device.type ?? 'desktop',
+    browser: result.browser.name || undefined,
+    os: result.os.name || undefined,
+    bot: isbot(userAgent),
+  };
+}
+
+/** `userId` pseudonymised: hex HMAC-SHA-256 under the collector's key. Same input and key, same output. */
+export function pseudonymise(userId: string, key: Buffer): string {
+  return createHmac('sha256', key).update(userId, 'utf8').digest('hex');
+}
+
+/** The anonymous visitor hash `HMAC(daily salt, site ‖ ip ‖ ua)`, 128 bits as hex. */
+export function visitorHash(salt: Buffer, siteId: string, ip: string, userAgent: string): string {
+  return createHmac('sha256', salt).update(`${siteId}\u0000${ip}\u0000${userAgent}`, 'utf8').digest('hex').slice(0, 32);
+}
+
+/** The URL without fragment and with only `utm_*`, `ref` and the allowlisted query keys; unparsable URLs lose their query. */
+export function stripQuery(url: string, keep: readonly string[]): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url, 'http://relative.invalid');
+  } catch {
+    return url.split(/[?#]/, 1)[0];
+  }
+  for (const key of [...parsed.searchParams.keys()]) {
+    if (!key.startsWith('utm_') && key !== 'ref' && !keep.includes(key)) parsed.searchParams.delete(key);
+  }
+  parsed.hash = '';
+  if (parsed.origin === 'http://relative.invalid') return parsed.pathname + parsed.search;
+  return parsed.toString();
+}
+
+/** The referrer's host name only (`news.example`), or undefined when it has none. */
+export function referrerHost(referrer: string | undefined): string | undefined {
+  if (!referrer) return undefined;
+  if (/^https?:\/\//i.test(referrer)) {
+    try {
+      return new URL(referrer).hostname || undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  // A bare host such as `news.example`, as some trackers send.
+  const host = referrer.split(/[/?#]/, 1)[0].toLowerCase();
+  return /^[a-z0-9.-]+(:\d+)?$/.test(host) ? host.replace(/:\d+$/, '') : undefined;
+}
+
+/**
+ * Turns a validated envelope into the event the collector stores: `receivedAt`, the clock-corrected `timestamp`,
+ * the pseudonymised `userId`, the stripped URL and referrer host, the GPC signal, the country, and `context.server`.
+ * The raw IP and User-Agent are not part of the result.
+ */
+export function enrichEvent(envelope: Envelope, facts: RequestFacts, settings: EnrichSettings, ua: ReturnType<typeof classifyUserAgent>): CollectedEvent {
+  const skew = facts.receivedAt - facts.sentAt;
+  // A clock that runs ahead must not put an event after its arrival.
+  const timestamp = Math.min(Date.parse(envelope.timestamp) + skew, facts.receivedAt);
+  const { page, consent } = envelope.context;
+  const { referrer: rawReferrer, ...pageRest } = page;
+  const gpc = consent.gpc || facts.gpc;
+  const server: ServerContext = {
+    siteId: facts.siteId,
+    visitorId: visitorHash(facts.salt, facts.siteId, facts.ip, facts.userAgent),
+    device: ua.device,
+    ...(ua.browser ? { browser: ua.browser } : {}),
+    ...(ua.os ? { os: ua.os } : {}),
+    ...(ua.bot ? { bot: true as const } : {}),
+    clockSkewMs: skew,
+  };
+  const referrer = referrerHost(rawReferrer);
+  const event: CollectedEvent = {
+    ...envelope,
+    timestamp: new Date(timestamp).toISOString(),
+    receivedAt: new Date(facts.receivedAt).toISOString(),
+    context: {
+      ...envelope.context,
+      page: {
+        ...pageRest,
+        url: stripQuery(page.url, settings.keepQueryKeys),
+        path: stripQuery(page.path, settings.keepQueryKeys),
+        ...(referrer ? { referrer } : {}),
+      },
+      consent: { ...consent, gpc, marketing: consent.marketing && !gpc },
+      server,
+    },
+  };
+  if (envelope.userId !== undefined) event.userId = pseudonymise(envelope.userId, settings.userIdKey);
+  if (facts.country) event.country = facts.country;
+  return event;
+}
+
+/**
+ * A refused event as the failed-events store keeps it: as received, except that a string `userId` is
+ * pseudonymised and the page URL and referrer are reduced as for stored events, so a failed event never holds
+ * more than a stored one would. A replay must therefore skip those two steps.
+ */
+export function scrubPayload(raw: unknown, userIdKey: Buffer, keepQueryKeys: readonly string[]): unknown {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return raw;
+  const event = { ...(raw as Record<string, unknown>) };
+  if (typeof event.userId === 'string') event.userId = pseudonymise(event.userId, userIdKey);
+  const context = event.context as { page?: Record<string, unknown> } | undefined;
+  if (context && typeof context === 'object' && context.page && typeof context.page === 'object') {
+    const page = { ...context.page };
+    if (typeof page.url === 'string') page.url = stripQuery(page.url, keepQueryKeys);
+    if (typeof page.path === 'string') page.path = stripQuery(page.path, keepQueryKeys);
+    if (typeof page.referrer === 'string') page.referrer = referrerHost(page.referrer) ?? null;
+    event.context = { ...context, page };
+  }
+  return event;
+}

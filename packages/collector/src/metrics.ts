@@ -1,0 +1,75 @@
+/** Why an event was not stored; the `reason` label of `waymark_events_rejected_total`. */
+export type RejectReason = 'invalid' | 'too_large' | 'too_old' | 'consent' | 'suppressed' | 'bot' | 'store';
+
+/** The collector's counters, rendered as Prometheus text by `GET /metrics`. */
+export interface Metrics {
+  accepted: number;
+  duplicates: number;
+  rejected: Record<RejectReason, number>;
+  bots: { flagged: number; dropped: number };
+  rateLimited: number;
+  requests: Map<number, number>;
+  /** Per sink: writes, failed writes or events, and total seconds spent writing. */
+  sinks: Map<string, { writes: number; failures: number; seconds: number }>;
+}
+
+/** Fresh zeroed {@link Metrics}. */
+export function createMetrics(): Metrics {
+  return {
+    accepted: 0,
+    duplicates: 0,
+    rejected: { invalid: 0, too_large: 0, too_old: 0, consent: 0, suppressed: 0, bot: 0, store: 0 },
+    bots: { flagged: 0, dropped: 0 },
+    rateLimited: 0,
+    requests: new Map(),
+    sinks: new Map(),
+  };
+}
+
+/** Records one sink write's duration and whether it failed. */
+export function recordSinkWrite(metrics: Metrics, sink: string, seconds: number, failures: number): void {
+  const entry = metrics.sinks.get(sink) ?? { writes: 0, failures: 0, seconds: 0 };
+  entry.writes += 1;
+  entry.failures += failures;
+  entry.seconds += seconds;
+  metrics.sinks.set(sink, entry);
+}
+
+const label = (value: string) => value.replace(/["\\\n]/g, (c) => (c === '\n' ? '\\n' : `\\${c}`));
+
+/** Prometheus text exposition format 0.0.4. */
+export function renderMetrics(metrics: Metrics, gauges: { queueDepth: number; recentIds: number }): string {
+  const lines: string[] = [];
+  const metric = (name: string, type: string, help: string, samples: [string, number][]) => {
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    for (const [labels, value] of samples) lines.push(`${name}${labels} ${value}`);
+  };
+  metric('waymark_events_accepted_total', 'counter', 'Events stored.', [['', metrics.accepted]]);
+  metric('waymark_duplicates_dropped_total', 'counter', 'Events not stored again because their id was already stored.', [['', metrics.duplicates]]);
+  metric(
+    'waymark_events_rejected_total',
+    'counter',
+    'Events refused, by reason.',
+    Object.entries(metrics.rejected).map(([reason, n]) => [`{reason="${reason}"}`, n]),
+  );
+  metric('waymark_bot_events_total', 'counter', 'Events whose User-Agent is a bot, by what was done with them.', [
+    ['{action="flagged"}', metrics.bots.flagged],
+    ['{action="dropped"}', metrics.bots.dropped],
+  ]);
+  metric('waymark_rate_limited_total', 'counter', 'Requests answered 429.', [['', metrics.rateLimited]]);
+  metric(
+    'waymark_http_requests_total',
+    'counter',
+    'Ingest requests by response status.',
+    [...metrics.requests].sort(([a], [b]) => a - b).map(([status, n]) => [`{status="${status}"}`, n]),
+  );
+  const sinks = [...metrics.sinks].sort(([a], [b]) => a.localeCompare(b));
+  lines.push('# HELP waymark_sink_write_seconds Time spent in sink writes.', '# TYPE waymark_sink_write_seconds summary');
+  for (const [sink, m] of sinks) {
+    lines.push(`waymark_sink_write_seconds_sum{sink="${label(sink)}"} ${m.seconds}`, `waymark_sink_write_seconds_count{sink="${label(sink)}"} ${m.writes}`);
+  }
+  metric('waymark_sink_failures_total', 'counter', 'Sink writes that threw plus events a sink failed.', sinks.map(([s, m]) => [`{sink="${label(s)}"}`, m.failures]));
+  metric('waymark_queue_depth', 'gauge', 'Events waiting to be committed or forwarded.', [['', gauges.queueDepth]]);
+  metric('waymark_recent_ids', 'gauge', 'Event ids held in memory for dedupe.', [['', gauges.recentIds]]);
+  return `${lines.join('\n')}\n`;
+}
