@@ -24,9 +24,11 @@ function packageBuild(dir) {
     inputs[basename(source).replace(/\.tsx?$/, '')] = join(dir, source);
     if (target.require) wantsCjs = true;
   }
+  const bins = [];
   for (const bin of Object.values(typeof pkg.bin === 'string' ? { bin: pkg.bin } : (pkg.bin ?? {}))) {
     const name = basename(bin).replace(/\.js$/, '');
     inputs[name] = join(dir, 'src', `${name}.ts`);
+    bins.push(name);
   }
   const deps = [
     ...Object.keys(pkg.dependencies ?? {}),
@@ -35,7 +37,9 @@ function packageBuild(dir) {
   ];
   const external = (id) =>
     id.startsWith('node:') || builtinModules.includes(id) || deps.some((d) => id === d || id.startsWith(`${d}/`));
-  const banner = pkg.waymark?.banner;
+  // Executables get a shebang (the source's own is dropped by the TypeScript transform); other entries may ask for a
+  // banner such as 'use client'.
+  const banner = (chunk) => (chunk.isEntry && bins.includes(chunk.name) ? '#!/usr/bin/env node' : (pkg.waymark?.banner ?? ''));
   const outputs = [{ dir: join(dir, 'dist'), format: 'es', entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js', banner }];
   if (wantsCjs) {
     outputs.push({ dir: join(dir, 'dist'), format: 'cjs', entryFileNames: '[name].cjs', chunkFileNames: '[name]-[hash].cjs', exports: 'named', banner });
