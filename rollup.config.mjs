@@ -1,6 +1,6 @@
 // Builds every package in packages/ to ESM (+ CJS where the exports map asks for it) and bundled type declarations.
 // Entry points come from each package.json: every export with a "@waymark/source" condition, plus each bin.
-import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { chmodSync, readFileSync, readdirSync, existsSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { basename, join } from 'node:path';
 import typescript from '@rollup/plugin-typescript';
@@ -37,7 +37,7 @@ function packageBuild(dir) {
   ];
   const external = (id) =>
     id.startsWith('node:') || builtinModules.includes(id) || deps.some((d) => id === d || id.startsWith(`${d}/`));
-  // Executables get a shebang (the source's own is dropped by the TypeScript transform); other entries may ask for a
+  // Executables get a shebang here, so their sources carry none (Rollup would keep both); other entries may ask for a
   // banner such as 'use client'.
   const banner = (chunk) => (chunk.isEntry && bins.includes(chunk.name) ? '#!/usr/bin/env node' : (pkg.waymark?.banner ?? ''));
   const outputs = [{ dir: join(dir, 'dist'), format: 'es', entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js', banner }];
@@ -51,6 +51,14 @@ function packageBuild(dir) {
       output: outputs,
       plugins: [
         nodeResolve({ extensions: ['.ts', '.tsx', '.js'] }),
+        {
+          name: 'executable-bins',
+          writeBundle(output, bundle) {
+            for (const file of Object.values(bundle)) {
+              if (file.type === 'chunk' && file.isEntry && bins.includes(file.name)) chmodSync(join(output.dir, file.fileName), 0o755);
+            }
+          },
+        },
         typescript({
           tsconfig: false,
           include: [`${dir}/src/**/*.ts`, `${dir}/src/**/*.tsx`],

@@ -4,9 +4,12 @@ import { batchSchema, formatIssues, travelCatalogue, validateEnvelope } from '@w
 import type { Catalogue } from '@waymark/taxonomy';
 import { Hono } from 'hono';
 import { createDailySalts } from './dailySalts';
+import { createDataRights } from './dataRights';
+import type { PurgeReport } from './dataRights';
 import { openDuckdbStore } from './duckdbStore';
 import type { CollectorStore, FailedRecord } from './duckdbStore';
-import { classifyUserAgent, enrichEvent, scrubPayload } from './enrichEvent';
+import { classifyUserAgent, enrichEvent, pseudonymise, scrubPayload } from './enrichEvent';
+import { createEventStream } from './eventStream';
 import type { CollectedEvent } from './enrichEvent';
 import { createGroupCommit } from './groupCommit';
 import { HttpError, problemResponse } from './HttpError';
@@ -15,6 +18,9 @@ import type { RejectReason } from './metrics';
 import { createRateLimiter } from './rateLimiter';
 import type { RateLimitOptions } from './rateLimiter';
 import { readBody } from './readBody';
+import { registerReadApi } from './readApi';
+import { createReadKeyring } from './readKeys';
+import type { ReadKeyOptions } from './readKeys';
 import { createRecentIds } from './recentIds';
 
 /** One site that may send events: its public write key and the origins its pages are served from. */
@@ -99,6 +105,23 @@ export interface CollectorOptions {
    * @default () => false
    */
   isSuppressed?: (subject: SuppressionSubject) => boolean | Promise<boolean>;
+  /**
+   * Secret keys of the read API (query, export, erasure, stream, dashboard, `/metrics`), each with a role:
+   * `admin`, `creator` (bound to an `authorId`) or `marketing` (aggregates only). Give each key's SHA-256 as
+   * `{ hash: 'sha256:<hex>' }` (see `hashReadKey`) or the raw `key`, which is hashed at start. Without read keys
+   * every read route answers 401 and `/metrics` is open.
+   * @default []
+   */
+  readKeys?: ReadKeyOptions[];
+  /** Token bucket per read key for the read routes; `false` turns it off. @default { perSecond: 5, burst: 60 } */
+  readRateLimit?: RateLimitOptions | false;
+  /** How long raw and failed events are kept, and how often the purge runs. */
+  retention?: {
+    /** Events that happened more than this many calendar months ago are deleted. @default 25 */
+    months?: number;
+    /** Interval of the purge, in ms; `0` runs it only through `purgeExpired()`. @default 3600000 */
+    intervalMs?: number;
+  };
   /** Where problems are logged. @default console */
   logger?: Pick<Console, 'error' | 'warn'>;
   /** The clock, epoch ms. @default Date.now */
@@ -122,10 +145,18 @@ export interface EventResult {
 
 /** A running collector. */
 export interface Collector {
-  /** Answers one HTTP request: `POST /v1/batch`, `OPTIONS /v1/batch`, `GET /health`, `GET /metrics`. */
+  /**
+   * Answers one HTTP request: `POST /v1/batch`, `OPTIONS /v1/batch`, the read API (`/v1/query`, `/v1/events`,
+   * `/v1/subjects/{id}`, `/v1/erasures`, `/v1/stream`), `GET /health`, `GET /metrics`, `GET /openapi.json` and
+   * `GET /dashboard`. `GET /openapi.json` documents every route.
+   */
   fetch(request: Request, info?: RequestInfo): Promise<Response>;
   /** Resolves once the store is open; rejects with the reason it cannot be (such as another process holding the file). */
   ready(): Promise<void>;
+  /** Ends every open `GET /v1/stream` response, so a server waiting for its connections to end can stop. */
+  closeStreams(): void;
+  /** Deletes raw and failed events older than the retention period (`retention.months`) now; also runs on a timer. */
+  purgeExpired(): Promise<PurgeReport>;
   /** Stops taking batches, commits what is in flight, waits for forwards, then closes the sinks and the store. */
   close(): Promise<void>;
 }
@@ -212,6 +243,11 @@ export function createCollector(options: CollectorOptions): Collector {
   const maxIds = options.dedupe?.maxIds ?? 500_000;
   const recent = createRecentIds(windowMs, maxIds);
   const metrics = createMetrics();
+  const keyring = createReadKeyring(options.readKeys);
+  const readLimiter = options.readRateLimit === false ? undefined : createRateLimiter({ perSecond: 5, burst: 60, ...options.readRateLimit });
+  const retentionMonths = options.retention?.months ?? 25;
+  if (!Number.isInteger(retentionMonths) || retentionMonths < 1) throw new TypeError('[waymark] createCollector: `retention.months` must be a whole number of months, at least 1');
+  const stream = createEventStream();
   const forwards = new Set<Promise<unknown>>();
   let forwarding = 0;
   let closing = false;
@@ -243,6 +279,32 @@ export function createCollector(options: CollectorOptions): Collector {
     for (const { id, at } of await store.recentIds(now() - windowMs, maxIds + 1)) recent.add(id, at);
   })();
   opening.catch(() => undefined);
+  const rights = createDataRights({
+    // Not storeReady(): a bulk erasure job finishes its current subject while the collector closes.
+    store: async () => {
+      await opening;
+      return store!;
+    },
+    sinks: options.sinks ?? [],
+    async settle() {
+      await group.drain();
+      await Promise.allSettled([...forwards]);
+    },
+    now,
+    logger,
+    retentionMonths,
+  });
+  const started = opening.then(() => rights.start());
+  started.catch((error: unknown) => logger.error('[waymark] collector: the suppression list could not be loaded', error));
+  let purging: Promise<unknown> = Promise.resolve();
+  const purge = () => {
+    purging = rights.purgeExpired().catch((error: unknown) => logger.error('[waymark] collector: purging expired events failed', error));
+    return purging;
+  };
+  const retentionMs = options.retention?.intervalMs ?? 3_600_000;
+  const retentionTimer = retentionMs > 0 ? setInterval(purge, retentionMs) : undefined;
+  retentionTimer?.unref?.();
+  if (retentionMs > 0) void started.then(purge, () => undefined);
   // Deletes expired salts even when no event arrives for days.
   const saltTimer = setInterval(() => salts.current(now()), 3_600_000);
   saltTimer.unref?.();
@@ -313,6 +375,7 @@ export function createCollector(options: CollectorOptions): Collector {
     }
     metrics.rejected.store += result.failed.length;
     forward(stored);
+    stream.publish(stored as CollectedEvent[]);
     return outcomes;
   }
 
@@ -387,6 +450,9 @@ export function createCollector(options: CollectorOptions): Collector {
       throw new HttpError(400, `the body is not a batch ({ sentAt, events: [1..500] }): ${formatIssues(batch.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })))}`);
     }
     await storeReady();
+    await started.catch(() => {
+      throw new HttpError(503, 'the suppression list is unavailable; retry later', { headers: { 'retry-after': '5' } });
+    });
     const userAgent = request.headers.get('user-agent') ?? '';
     const ua = classifyUserAgent(userAgent);
     const countryValue = countryHeader ? request.headers.get(countryHeader)?.trim().toUpperCase() : undefined;
@@ -447,7 +513,10 @@ export function createCollector(options: CollectorOptions): Collector {
         fail(i, 'too_old', `the event happened more than ${Math.round(windowMs / DAY_MS)} days ago, outside the dedupe window`, payload, id);
         continue;
       }
-      if (options.isSuppressed && (await options.isSuppressed({ siteId: site.id, anonymousId: event.anonymousId, userId: event.userId }))) {
+      if (
+        rights.isSuppressed(event) ||
+        (options.isSuppressed && (await options.isSuppressed({ siteId: site.id, anonymousId: event.anonymousId, userId: event.userId })))
+      ) {
         fail(i, 'suppressed', 'not stored: the subject has been erased', null, id);
         continue;
       }
@@ -514,10 +583,22 @@ export function createCollector(options: CollectorOptions): Collector {
     }
     return Response.json({ status: closing ? 'closing' : 'ok', queueDepth: group.depth + forwarding }, { status: closing ? 503 : 200 });
   });
-  app.get('/metrics', () =>
-    new Response(renderMetrics(metrics, { queueDepth: group.depth + forwarding, recentIds: recent.size }), {
-      headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' },
-    }),
+  const readApi = registerReadApi(
+    app,
+    {
+      keyring,
+      limiter: readLimiter,
+      now,
+      async store() {
+        await storeReady();
+        return store!;
+      },
+      rights,
+      stream,
+      pseudonymise: (userId) => pseudonymise(userId, userIdKey),
+      metrics: () => renderMetrics(metrics, { queueDepth: group.depth + forwarding, recentIds: recent.size }),
+    },
+    '0.1.0',
   );
   app.notFound((c) => problemResponse(new HttpError(404, `no route ${c.req.method} ${new URL(c.req.url).pathname}`)));
   app.onError((error) => {
@@ -534,12 +615,20 @@ export function createCollector(options: CollectorOptions): Collector {
       }
       return response;
     },
-    ready: () => opening,
+    ready: () => started,
+    purgeExpired: () => rights.purgeExpired(),
+    closeStreams: () => stream.close(),
     async close() {
       if (closing) return;
       closing = true;
       clearInterval(saltTimer);
+      clearInterval(retentionTimer);
+      stream.close();
       await group.drain();
+      await started.catch(() => undefined);
+      await rights.stop();
+      await readApi.close();
+      await purging;
       await Promise.allSettled([...forwards]);
       const errors: unknown[] = [];
       await forwarder?.close?.().catch((error: unknown) => errors.push(error));

@@ -1,4 +1,4 @@
-import { DuckDBInstance, listValue, LIST, VARCHAR, DuckDBTimestampTZValue } from '@duckdb/node-api';
+import { DuckDBInstance, listValue, LIST, VARCHAR, TIMESTAMPTZ, DuckDBTimestampTZValue } from '@duckdb/node-api';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Sink } from '@waymark/sinks';
 import { duckdbSink, duckdbTableSql } from '@waymark/sinks/duckdb';
@@ -24,7 +24,38 @@ export interface CollectorStore {
   recentIds(since: number, limit: number): Promise<{ id: string; at: number }[]>;
   /** Which of `ids` are already stored. */
   existingIds(ids: readonly string[]): Promise<Set<string>>;
+  /** A new connection for reads, its time zone set to UTC; the caller closes it. */
+  connect(): Promise<DuckDBConnection>;
+  /** Deletes the subjects' events and failed events in one transaction; `userId` as stored (pseudonymised). */
+  eraseSubjects(subjects: readonly StoredSubject[]): Promise<{ events: number; failedEvents: number }>;
+  /** Adds subjects to the suppression list (kept in `waymark_suppressions`). */
+  suppress(subjects: readonly StoredSubject[], at: number): Promise<void>;
+  /** Every subject on the suppression list. */
+  suppressed(): Promise<StoredSubject[]>;
+  /** Deletes events that happened, and failed events received, before `before` (epoch ms). */
+  purge(before: number): Promise<{ events: number; failedEvents: number }>;
+  /** Creates or updates a bulk erasure job. */
+  saveJob(job: ErasureJobRecord): Promise<void>;
+  /** Every bulk erasure job, oldest first. */
+  jobs(): Promise<ErasureJobRecord[]>;
   close(): Promise<void>;
+}
+
+/** A subject as stored: exactly one of the ids, `userId` already pseudonymised. */
+export type StoredSubject = { userId: string; anonymousId?: undefined } | { anonymousId: string; userId?: undefined };
+
+/** A bulk erasure job as the store keeps it. */
+export interface ErasureJobRecord {
+  id: string;
+  createdAt: number;
+  status: 'queued' | 'running' | 'done' | 'failed';
+  /** The subjects as stored (pseudonymised user ids). */
+  subjects: StoredSubject[];
+  /** How many subjects are erased so far. */
+  done: number;
+  /** Why subjects could not be erased everywhere, one line each. */
+  errors: string[];
+  finishedAt?: number;
 }
 
 /** Options of the collector's DuckDB store. */
@@ -35,6 +66,31 @@ export interface DuckdbStoreOptions {
 
 const EVENTS = 'waymark_events';
 const FAILED = 'waymark_failed_events';
+const SUPPRESSIONS = 'waymark_suppressions';
+const JOBS = 'waymark_erasure_jobs';
+
+/** The `CREATE TABLE` statements of the suppression list and the bulk erasure jobs. */
+export function dataRightsTablesSql(): string[] {
+  return [
+    `CREATE TABLE IF NOT EXISTS ${SUPPRESSIONS} (
+  kind VARCHAR NOT NULL,
+  subject_id VARCHAR NOT NULL,
+  erased_at TIMESTAMPTZ NOT NULL,
+  PRIMARY KEY (kind, subject_id)
+)`,
+    `CREATE TABLE IF NOT EXISTS ${JOBS} (
+  id VARCHAR PRIMARY KEY,
+  created_at TIMESTAMPTZ NOT NULL,
+  status VARCHAR NOT NULL,
+  subjects JSON NOT NULL,
+  done INTEGER NOT NULL,
+  errors JSON NOT NULL,
+  finished_at TIMESTAMPTZ
+)`,
+  ];
+}
+
+const toTimestamp = (ms: number) => new DuckDBTimestampTZValue(BigInt(Math.round(ms)) * 1000n);
 
 /** The `CREATE TABLE` statement of the failed-events table. */
 export function failedEventsTableSql(table = FAILED): string {
@@ -55,6 +111,7 @@ export async function openDuckdbStore({ path }: DuckdbStoreOptions): Promise<Col
     db = await instance.connect();
     await db.run(failedEventsTableSql());
     await db.run(duckdbTableSql(EVENTS));
+    for (const sql of dataRightsTablesSql()) await db.run(sql);
   } catch (error) {
     instance.closeSync();
     throw error;
@@ -104,6 +161,84 @@ export async function openDuckdbStore({ path }: DuckdbStoreOptions): Promise<Col
       if (ids.length === 0) return new Set();
       const reader = await db.runAndReadAll(`SELECT id FROM ${EVENTS} WHERE id IN (SELECT unnest($1))`, [listValue([...ids])], [LIST(VARCHAR)]);
       return new Set(reader.getRows().map(([id]) => String(id)));
+    },
+    async connect() {
+      const connection = await instance.connect();
+      await connection.run("SET TimeZone = 'UTC'");
+      return connection;
+    },
+    eraseSubjects(subjects) {
+      const userIds = listValue(subjects.flatMap((s) => (s.userId === undefined ? [] : [s.userId])));
+      const anonymousIds = listValue(subjects.flatMap((s) => (s.anonymousId === undefined ? [] : [s.anonymousId])));
+      const types = [LIST(VARCHAR), LIST(VARCHAR)];
+      return serial(async () => {
+        await db.run('BEGIN TRANSACTION');
+        try {
+          const events = await db.run(
+            `DELETE FROM ${EVENTS} WHERE user_id IN (SELECT unnest($1)) OR anonymous_id IN (SELECT unnest($2))`,
+            [userIds, anonymousIds],
+            types,
+          );
+          const failed = await db.run(
+            `DELETE FROM ${FAILED} WHERE json_extract_string(payload, '$.userId') IN (SELECT unnest($1))
+             OR json_extract_string(payload, '$.anonymousId') IN (SELECT unnest($2))`,
+            [userIds, anonymousIds],
+            types,
+          );
+          await db.run('COMMIT');
+          return { events: events.rowsChanged, failedEvents: failed.rowsChanged };
+        } catch (error) {
+          await db.run('ROLLBACK').catch(() => undefined);
+          throw error;
+        }
+      });
+    },
+    suppress(subjects, at) {
+      if (subjects.length === 0) return Promise.resolve();
+      const kinds = subjects.map((s) => (s.userId === undefined ? 'anonymous' : 'user'));
+      const ids = subjects.map((s) => (s.userId ?? s.anonymousId) as string);
+      return serial(async () => {
+        await db.run(
+          `INSERT OR IGNORE INTO ${SUPPRESSIONS}
+           SELECT DISTINCT kind, subject_id, $3 FROM (SELECT unnest($1) AS kind, unnest($2) AS subject_id)`,
+          [listValue(kinds), listValue(ids), toTimestamp(at)],
+          [LIST(VARCHAR), LIST(VARCHAR), TIMESTAMPTZ],
+        );
+      });
+    },
+    async suppressed() {
+      const reader = await serial(() => db.runAndReadAll(`SELECT kind, subject_id FROM ${SUPPRESSIONS}`));
+      return reader.getRows().map(([kind, id]) => (kind === 'user' ? { userId: String(id) } : { anonymousId: String(id) }));
+    },
+    purge(before) {
+      return serial(async () => {
+        const at = toTimestamp(before);
+        const gone = await db.run(`DELETE FROM ${EVENTS} WHERE timestamp < $1`, [at]);
+        const failedGone = await db.run(`DELETE FROM ${FAILED} WHERE received_at < $1`, [at]);
+        return { events: gone.rowsChanged, failedEvents: failedGone.rowsChanged };
+      });
+    },
+    saveJob(job) {
+      return serial(async () => {
+        await db.run(
+          `INSERT OR REPLACE INTO ${JOBS} VALUES ($1, to_timestamp($2::DOUBLE / 1000), $3, $4, $5, $6, to_timestamp($7::DOUBLE / 1000))`,
+          [job.id, job.createdAt, job.status, JSON.stringify(job.subjects), job.done, JSON.stringify(job.errors), job.finishedAt ?? null],
+        );
+      });
+    },
+    async jobs() {
+      const reader = await serial(() =>
+        db.runAndReadAll(`SELECT id, epoch_ms(created_at), status, subjects, done, errors, epoch_ms(finished_at) FROM ${JOBS} ORDER BY created_at, id`),
+      );
+      return reader.getRows().map(([id, createdAt, status, subjects, done, errors, finishedAt]) => ({
+        id: String(id),
+        createdAt: Number(createdAt),
+        status: status as ErasureJobRecord['status'],
+        subjects: JSON.parse(String(subjects)) as StoredSubject[],
+        done: Number(done),
+        errors: JSON.parse(String(errors)) as string[],
+        ...(finishedAt === null ? {} : { finishedAt: Number(finishedAt) }),
+      }));
     },
     async close() {
       await events.close?.();

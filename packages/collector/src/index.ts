@@ -3,4 +3,9 @@ export type { Collector, CollectorOptions, SiteOptions, SuppressionSubject, Requ
 export { HttpError } from './HttpError';
 export type { ServerContext, CollectedEvent } from './enrichEvent';
 export type { RateLimitOptions } from './rateLimiter';
-export { failedEventsTableSql } from './duckdbStore';
+export { failedEventsTableSql, dataRightsTablesSql } from './duckdbStore';
+export { hashReadKey } from './readKeys';
+export type { ReadKeyOptions, ReadRole } from './readKeys';
+export type { PurgeReport, ErasureJobStatus } from './dataRights';
+export type { StreamedEvent } from './eventStream';
+export { openApiDocument } from './openApiDocument';

@@ -41,7 +41,10 @@ export async function serve(collector: Collector, { port = 8787, hostname = '127
         resolve({
           port: info.port,
           async close() {
-            await new Promise<void>((done) => server.close(() => done()));
+            const closed = new Promise<void>((done) => server.close(() => done()));
+            // Live streams never end by themselves: end them so the server can close.
+            collector.closeStreams?.();
+            await closed;
             await collector.close();
           },
         });

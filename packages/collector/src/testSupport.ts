@@ -7,6 +7,8 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import type { Envelope } from '@waymark/taxonomy';
 import { createCollector } from './createCollector';
 import type { Collector, CollectorOptions } from './createCollector';
+import { hashReadKey } from './readKeys';
+import type { ReadKeyOptions } from './readKeys';
 
 export const ORIGIN = 'https://blog.example';
 export const WRITE_KEY = 'wk_test_blog';
@@ -100,4 +102,36 @@ export async function readStore(path: string): Promise<{ events: Record<string, 
     db.closeSync();
     instance.closeSync();
   }
+}
+
+/** Read keys of the tests: raw keys by role, and the configuration (hashed or raw, as a user may give them). */
+export const KEYS = {
+  admin: 'rk_admin_4f0e1c2b9a8d7e6f',
+  creator: 'rk_creator_ana_5a6b7c8d9e0f',
+  otherCreator: 'rk_creator_ben_0f1e2d3c4b5a',
+  marketing: 'rk_marketing_1a2b3c4d5e6f',
+} as const;
+
+/** The read-key configuration matching {@link KEYS}: the admin key by its hash, the others raw. */
+export const READ_KEYS: ReadKeyOptions[] = [
+  { name: 'admin', hash: hashReadKey(KEYS.admin), role: 'admin' },
+  { name: 'ana', key: KEYS.creator, role: 'creator', authorId: 'ana' },
+  { name: 'ben', key: KEYS.otherCreator, role: 'creator', authorId: 'ben' },
+  { name: 'marketing', key: KEYS.marketing, role: 'marketing' },
+];
+
+/** A request to a read route, with `Authorization: Bearer <key>` when a key is given. */
+export function readRequest(path: string, key?: string, init: RequestInit = {}): Request {
+  return new Request(`http://collector.test${path}`, {
+    ...init,
+    headers: { ...(key === undefined ? {} : { authorization: `Bearer ${key}` }), ...(init.headers as Record<string, string> | undefined) },
+  });
+}
+
+/** Parses an NDJSON body. */
+export async function ndjson(response: Response): Promise<Record<string, unknown>[]> {
+  return (await response.text())
+    .split('\n')
+    .filter((line) => line.length > 0)
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 }

@@ -1,0 +1,186 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { Sink, SinkEvent } from '@waymark/sinks';
+import { createCollector } from './createCollector';
+import { pseudonymise } from './enrichEvent';
+import { KEYS, ORIGIN, READ_KEYS, USER_ID_KEY, WRITE_KEY, batch, batchRequest, makeEnvelope, ndjson, readRequest, readStore, testCollector } from './testSupport';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  await Promise.all(cleanups.splice(0).map((c) => c()));
+});
+function setup(options: Parameters<typeof testCollector>[0] = {}) {
+  const t = testCollector({ readKeys: READ_KEYS, readRateLimit: false, retention: { intervalMs: 0 }, ...options });
+  cleanups.push(t.cleanup);
+  return t;
+}
+
+/** A sink that keeps what it is sent and can erase it, like a warehouse would. */
+function memorySink(name = 'warehouse') {
+  const events: SinkEvent[] = [];
+  const sink = {
+    name,
+    async write(batch: readonly SinkEvent[]) {
+      events.push(...batch);
+      return { written: batch.length, skipped: 0, failed: [] };
+    },
+    erase: vi.fn(async (subject: { userId?: string; anonymousId?: string }) => {
+      const before = events.length;
+      for (let i = events.length - 1; i >= 0; i -= 1) {
+        if ((subject.userId !== undefined && events[i].userId === subject.userId) || (subject.anonymousId !== undefined && events[i].anonymousId === subject.anonymousId)) events.splice(i, 1);
+      }
+      return { deleted: before - events.length };
+    }),
+  } satisfies Sink;
+  return { sink, events };
+}
+
+const userId = 'traveller-42';
+const pseudonym = pseudonymise(userId, Buffer.from(USER_ID_KEY, 'hex'));
+const del = (path: string) => readRequest(path, KEYS.admin, { method: 'DELETE' });
+const bulk = (subjects: unknown) =>
+  readRequest('/v1/erasures', KEYS.admin, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ subjects }) });
+
+async function waitForJob(collector: { fetch(r: Request): Promise<Response> }, job: string) {
+  for (let i = 0; i < 200; i += 1) {
+    const status = await (await collector.fetch(readRequest(`/v1/erasures/${job}`, KEYS.admin))).json();
+    if (status.status === 'done' || status.status === 'failed') return status;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error('the job did not finish');
+}
+
+describe('export and erasure of a subject', () => {
+  it('exports, erases everywhere, exports nothing after, and refuses the subject from then on', async () => {
+    const { sink, events: forwarded } = memorySink();
+    const { collector, path } = setup({ sinks: [sink] });
+    const mine = [makeEnvelope({ userId, anonymousId: 'anon-42' }), makeEnvelope({ userId, anonymousId: 'anon-42', name: 'post_read', type: 'track', properties: { engagedMs: 1000 } })];
+    const invalid = makeEnvelope({ userId, properties: { nope: 1 } });
+    const someoneElse = makeEnvelope({ userId: 'traveller-7', anonymousId: 'anon-7' });
+    const { results } = await (await collector.fetch(batchRequest(batch([...mine, invalid, someoneElse])))).json();
+    expect(results.map((r: { status: string }) => r.status)).toEqual(['accepted', 'accepted', 'rejected', 'accepted']);
+
+    const exported = await ndjson(await collector.fetch(readRequest(`/v1/subjects/${userId}/events?type=user`, KEYS.admin)));
+    expect(exported.filter((l) => l.source === 'events').map((l) => (l.event as { id: string }).id).sort()).toEqual(mine.map((e) => e.id).sort());
+    expect(exported.filter((l) => l.source === 'failed_events').map((l) => l.id)).toEqual([invalid.id]);
+    expect(exported.every((l) => (l.event as { userId: string }).userId === pseudonym)).toBe(true);
+    await vi.waitFor(() => expect(forwarded).toHaveLength(3));
+
+    const erased = await collector.fetch(del(`/v1/subjects/${userId}?type=user`));
+    expect(erased.status).toBe(200);
+    expect(await erased.json()).toEqual({ erased: { events: 2, failedEvents: 1 }, sinks: [{ name: 'warehouse', deleted: 2 }], suppressed: true });
+    expect(sink.erase).toHaveBeenCalledWith({ userId: pseudonym });
+    expect(forwarded.map((e) => e.id)).toEqual([someoneElse.id]);
+
+    expect(await ndjson(await collector.fetch(readRequest(`/v1/subjects/${userId}/events?type=user`, KEYS.admin)))).toEqual([]);
+    const again = await (await collector.fetch(batchRequest(batch([makeEnvelope({ userId, anonymousId: 'anon-new' })])))).json();
+    expect(again.results[0]).toMatchObject({ status: 'rejected', reason: expect.stringMatching(/erased/) });
+
+    await collector.close();
+    const stored = await readStore(path);
+    expect(stored.events.map((e) => e.id)).toEqual([someoneElse.id]);
+    expect(stored.failed).toEqual([]);
+  });
+
+  it('keeps the suppression list across a restart', async () => {
+    const { collector, path } = setup();
+    expect((await collector.fetch(del('/v1/subjects/anon-gone?type=anonymous'))).status).toBe(200);
+    await collector.close();
+    const reopened = createCollector({ sites: [{ id: 'blog', writeKey: WRITE_KEY, origins: [ORIGIN] }], userIdKey: USER_ID_KEY, store: { path }, retention: { intervalMs: 0 } });
+    cleanups.push(() => reopened.close());
+    const { results } = await (await reopened.fetch(batchRequest(batch([makeEnvelope({ anonymousId: 'anon-gone' }), makeEnvelope()])))).json();
+    expect(results.map((r: { status: string }) => r.status)).toEqual(['rejected', 'accepted']);
+  });
+
+  it('answers 502 naming the sink when a sink cannot erase, after erasing and suppressing locally', async () => {
+    const broken: Sink = { name: 'broken', write: async (e) => ({ written: e.length, skipped: 0, failed: [] }), erase: () => Promise.reject(new Error('warehouse offline')) };
+    const { collector } = setup({ sinks: [broken] });
+    await collector.fetch(batchRequest(batch([makeEnvelope({ anonymousId: 'anon-x' })])));
+    const response = await collector.fetch(del('/v1/subjects/anon-x?type=anonymous'));
+    expect(response.status).toBe(502);
+    expect((await response.json()).detail).toMatch(/sink broken failed: warehouse offline; repeat the call/);
+    expect(await ndjson(await collector.fetch(readRequest('/v1/subjects/anon-x/events?type=anonymous', KEYS.admin)))).toEqual([]);
+  });
+});
+
+describe('bulk erasure', () => {
+  it('suppresses at once, erases in the background and reports the job', async () => {
+    const { sink } = memorySink();
+    const { collector } = setup({ sinks: [sink] });
+    const subjects = Array.from({ length: 30 }, (_, i) => `anon-bulk-${i}`);
+    await collector.fetch(batchRequest(batch(subjects.map((anonymousId) => makeEnvelope({ anonymousId })))));
+    await collector.fetch(batchRequest(batch([makeEnvelope({ userId })])));
+    const response = await collector.fetch(bulk([...subjects.map((id) => ({ type: 'anonymous', id })), { type: 'user', id: userId }]));
+    expect(response.status).toBe(202);
+    const created = await response.json();
+    expect(response.headers.get('location')).toBe(`/v1/erasures/${created.job}`);
+    expect(created).toMatchObject({ subjects: 31 });
+    const refused = await (await collector.fetch(batchRequest(batch([makeEnvelope({ anonymousId: 'anon-bulk-3' })])))).json();
+    expect(refused.results[0].status).toBe('rejected');
+    const done = await waitForJob(collector, created.job);
+    expect(done).toMatchObject({ status: 'done', subjects: 31, erased: 31, errors: [] });
+    expect(sink.erase).toHaveBeenCalledTimes(31);
+    expect(sink.erase).toHaveBeenCalledWith({ userId: pseudonym });
+    const left = await ndjson(await collector.fetch(readRequest('/v1/events', KEYS.admin)));
+    expect(left).toEqual([]);
+  });
+
+  it('accepts 5000 subjects and refuses 5001 or malformed ones with a 400', async () => {
+    const { collector } = setup();
+    const many = (n: number) => Array.from({ length: n }, (_, i) => ({ type: 'anonymous', id: `a-${i}` }));
+    const tooMany = await collector.fetch(bulk(many(5001)));
+    expect(tooMany.status).toBe(400);
+    expect((await tooMany.json()).detail).toMatch(/1 to 5000/);
+    const bad = await collector.fetch(bulk([{ type: 'email', id: 'x@y.example' }]));
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).detail).toMatch(/subjects\.0/);
+    const form = await collector.fetch(readRequest('/v1/erasures', KEYS.admin, { method: 'POST', body: 'subjects=1' }));
+    expect(form.status).toBe(415);
+    const ok = await collector.fetch(bulk(many(5000)));
+    expect(ok.status).toBe(202);
+    const status = await waitForJob(collector, (await ok.json()).job);
+    expect(status).toMatchObject({ status: 'done', erased: 5000 });
+    expect((await collector.fetch(readRequest('/v1/erasures/no-such-job', KEYS.admin))).status).toBe(404);
+  }, 30_000);
+});
+
+describe('retention', () => {
+  it('purges raw and failed events older than 25 months, on demand and on its timer', async () => {
+    let clock = Date.parse('2024-01-10T12:00:00Z');
+    const { collector, path } = setup({ now: () => clock });
+    const at = (iso: string) => {
+      clock = Date.parse(iso);
+      return makeEnvelope({ timestamp: iso });
+    };
+    const send = (event: ReturnType<typeof makeEnvelope>) => collector.fetch(batchRequest(batch([event], new Date(clock).toISOString())));
+    const old = at('2024-01-10T12:00:00.000Z');
+    await send(old);
+    const oldFailed = makeEnvelope({ properties: { nope: 1 }, timestamp: old.timestamp });
+    await send(oldFailed);
+    const kept = at('2024-03-01T00:00:00.000Z');
+    await send(kept);
+    clock = Date.parse('2026-02-15T00:00:00Z');
+    expect(await collector.purgeExpired()).toEqual({ before: '2024-01-15T00:00:00.000Z', events: 1, failedEvents: 1 });
+    expect(await collector.purgeExpired()).toMatchObject({ events: 0, failedEvents: 0 });
+    await collector.close();
+    const stored = await readStore(path);
+    expect(stored.events.map((e) => e.id)).toEqual([kept.id]);
+    expect(stored.failed).toEqual([]);
+  });
+
+  it('runs the purge every intervalMs with the configured number of months', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      let clock = Date.parse('2026-01-01T00:00:00Z');
+      const { collector, path } = setup({ now: () => clock, retention: { months: 1, intervalMs: 60_000 } });
+      const event = makeEnvelope({ timestamp: new Date(clock).toISOString() });
+      await collector.fetch(batchRequest(batch([event], new Date(clock).toISOString())));
+      clock = Date.parse('2026-02-02T00:00:00Z');
+      await vi.advanceTimersByTimeAsync(60_000);
+      await vi.waitFor(async () => expect(await ndjson(await collector.fetch(readRequest('/v1/events?from=2025-12-01', KEYS.admin)))).toEqual([]));
+      await collector.close();
+      expect((await readStore(path)).events).toEqual([]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});

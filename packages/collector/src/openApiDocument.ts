@@ -1,0 +1,184 @@
+import { buckets, dimensions, metrics } from './eventQueries';
+
+const problem = { description: 'An RFC 9457 problem', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } };
+const errors = (...statuses: number[]) => Object.fromEntries(statuses.map((s) => [String(s), problem]));
+const readErrors = errors(401, 403, 429, 503);
+const secured = [{ readKey: [] }];
+const time = (name: 'from' | 'to', description: string) => ({ name, in: 'query', required: false, description, schema: { type: 'string', format: 'date-time' } });
+const subjectParameters = [
+  { name: 'id', in: 'path', required: true, description: 'The raw user id (pseudonymised by the collector before the lookup) or the anonymous id.', schema: { type: 'string', minLength: 1, maxLength: 256 } },
+  { name: 'type', in: 'query', required: true, schema: { type: 'string', enum: ['user', 'anonymous'] } },
+];
+const roles = (text: string) => `Read key roles: ${text}.`;
+
+/**
+ * The collector's OpenAPI 3.1 document, served at `GET /openapi.json`. Every route the collector answers is in it,
+ * which the collector's tests check against the running routes.
+ */
+export function openApiDocument(version: string): Record<string, unknown> {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Waymark collector',
+      version,
+      description: 'Event ingestion (public write keys) and the read API (secret read keys sent as `Authorization: Bearer <key>`).',
+      license: { name: 'MIT', identifier: 'MIT' },
+    },
+    components: {
+      securitySchemes: {
+        readKey: { type: 'http', scheme: 'bearer', description: 'A secret read key; the collector keeps only its SHA-256.' },
+        writeKey: { type: 'apiKey', in: 'query', name: 'key', description: "A site's public write key; it can only write." },
+      },
+      schemas: {
+        Problem: {
+          type: 'object',
+          required: ['type', 'title', 'status', 'detail'],
+          properties: { type: { type: 'string' }, title: { type: 'string' }, status: { type: 'integer' }, detail: { type: 'string' } },
+        },
+        ErasureReport: {
+          type: 'object',
+          properties: {
+            erased: { type: 'object', properties: { events: { type: 'integer' }, failedEvents: { type: 'integer' } } },
+            sinks: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, deleted: { type: 'integer' }, error: { type: 'string' } } } },
+            suppressed: { type: 'boolean' },
+          },
+        },
+        ErasureJob: {
+          type: 'object',
+          required: ['job', 'status', 'subjects', 'erased'],
+          properties: {
+            job: { type: 'string' },
+            status: { type: 'string', enum: ['queued', 'running', 'done', 'failed'] },
+            createdAt: { type: 'string', format: 'date-time' },
+            finishedAt: { type: 'string', format: 'date-time' },
+            subjects: { type: 'integer' },
+            erased: { type: 'integer' },
+            errors: { type: 'array', items: { type: 'string' } },
+          },
+        },
+      },
+    },
+    paths: {
+      '/v1/batch': {
+        post: {
+          summary: 'Ingest a batch of events',
+          security: [{ writeKey: [] }],
+          requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['sentAt', 'events'] } }, 'text/plain': { schema: { type: 'string' } } } },
+          responses: { '200': { description: 'Per-event results', content: { 'application/json': { schema: { type: 'object' } } } }, ...errors(400, 401, 403, 413, 415, 429, 503) },
+        },
+        options: { summary: 'CORS preflight of an allowed origin', security: [{ writeKey: [] }], responses: { '204': { description: 'Allowed' }, ...errors(401, 403) } },
+      },
+      '/v1/query': {
+        get: {
+          summary: 'Aggregate counts over time',
+          description: `${roles('admin, creator (own posts only), marketing')}. Counts of events, page views and sessions are weighted by 1 / sampleRate; visitors are distinct visitor hashes, not weighted.`,
+          security: secured,
+          parameters: [
+            { name: 'metric', in: 'query', required: true, schema: { type: 'string', enum: [...metrics] } },
+            { name: 'bucket', in: 'query', required: false, schema: { type: 'string', enum: [...buckets], default: 'day' } },
+            time('from', 'Start, inclusive. Default: 30 days before `to`.'),
+            time('to', 'End, exclusive. Default: now.'),
+            { name: 'dimension', in: 'query', required: false, schema: { type: 'string', enum: Object.keys(dimensions) } },
+            { name: 'filter', in: 'query', required: false, description: '`<dimension>:<value>`, repeatable (AND).', schema: { type: 'array', items: { type: 'string' } }, style: 'form', explode: true },
+          ],
+          responses: { '200': { description: 'Rows of { bucket, dimension?, value }', content: { 'application/json': { schema: { type: 'object' } } } }, '400': problem, ...readErrors },
+        },
+      },
+      '/v1/events': {
+        get: {
+          summary: 'Export raw events',
+          description: `${roles('admin, creator (own posts only); marketing gets 403')}. CSV cells are RFC 4180 quoted and formula-safe.`,
+          security: secured,
+          parameters: [
+            time('from', 'Start, inclusive. Default: 30 days before `to`.'),
+            time('to', 'End, exclusive. Default: now.'),
+            { name: 'format', in: 'query', required: false, schema: { type: 'string', enum: ['ndjson', 'csv'], default: 'ndjson' } },
+            { name: 'order', in: 'query', required: false, schema: { type: 'string', enum: ['asc', 'desc'], default: 'asc' } },
+            { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 100_000 } },
+          ],
+          responses: {
+            '200': { description: 'One event per line, or CSV', content: { 'application/x-ndjson': { schema: { type: 'string' } }, 'text/csv': { schema: { type: 'string' } } } },
+            '400': problem,
+            ...readErrors,
+          },
+        },
+      },
+      '/v1/subjects/{id}/events': {
+        get: {
+          summary: 'Export everything stored about a subject (GDPR Art. 15 and 20)',
+          description: roles('admin, creator (own posts only); marketing gets 403'),
+          security: secured,
+          parameters: subjectParameters,
+          responses: { '200': { description: 'NDJSON: stored events, then failed events', content: { 'application/x-ndjson': { schema: { type: 'string' } } } }, '400': problem, ...readErrors },
+        },
+      },
+      '/v1/subjects/{id}': {
+        delete: {
+          summary: 'Erase a subject everywhere and suppress it (GDPR Art. 17)',
+          description: roles('admin only'),
+          security: secured,
+          parameters: subjectParameters,
+          responses: { '200': { description: 'Erased', content: { 'application/json': { schema: { $ref: '#/components/schemas/ErasureReport' } } } }, '400': problem, '502': problem, ...readErrors },
+        },
+      },
+      '/v1/erasures': {
+        post: {
+          summary: 'Erase up to 5000 subjects in the background',
+          description: `${roles('admin only')}. Every subject is on the suppression list when the 202 is sent.`,
+          security: secured,
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['subjects'],
+                  properties: {
+                    subjects: {
+                      type: 'array',
+                      minItems: 1,
+                      maxItems: 5000,
+                      items: { type: 'object', required: ['type', 'id'], properties: { type: { type: 'string', enum: ['user', 'anonymous'] }, id: { type: 'string', minLength: 1, maxLength: 256 } } },
+                    },
+                  },
+                },
+              },
+            },
+          },
+          responses: { '202': { description: 'Job created', content: { 'application/json': { schema: { $ref: '#/components/schemas/ErasureJob' } } } }, ...errors(400, 413, 415), ...readErrors },
+        },
+      },
+      '/v1/erasures/{job}': {
+        get: {
+          summary: 'Status of a bulk erasure job',
+          description: roles('admin only'),
+          security: secured,
+          parameters: [{ name: 'job', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: { '200': { description: 'The job', content: { 'application/json': { schema: { $ref: '#/components/schemas/ErasureJob' } } } }, '404': problem, ...readErrors },
+        },
+      },
+      '/v1/stream': {
+        get: {
+          summary: 'Server-Sent Events of newly stored events',
+          description: roles('admin, creator (own posts only); marketing gets 403'),
+          security: secured,
+          responses: { '200': { description: 'text/event-stream of `stored` events', content: { 'text/event-stream': { schema: { type: 'string' } } } }, ...readErrors },
+        },
+      },
+      '/health': {
+        get: { summary: 'Liveness and queue depth', security: [], responses: { '200': { description: 'Up' }, '503': { description: 'Store closed or closing' } } },
+      },
+      '/metrics': {
+        get: {
+          summary: 'Prometheus metrics',
+          description: 'Needs an admin read key once read keys are configured.',
+          security: [{}, { readKey: [] }],
+          responses: { '200': { description: 'Prometheus text format 0.0.4', content: { 'text/plain': { schema: { type: 'string' } } } }, ...errors(401, 403, 429) },
+        },
+      },
+      '/openapi.json': { get: { summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } } } } },
+      '/dashboard': { get: { summary: 'Live dashboard (HTML, strict CSP); asks for a read key in a form', security: [], responses: { '200': { description: 'HTML', content: { 'text/html': { schema: { type: 'string' } } } } } } },
+      '/dashboard.js': { get: { summary: "The dashboard's script", security: [], responses: { '200': { description: 'JavaScript', content: { 'text/javascript': { schema: { type: 'string' } } } } } } },
+    },
+  };
+}

@@ -1,0 +1,330 @@
+import type { Context, Hono } from 'hono';
+import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
+import { dashboardHeaders, dashboardHtml, dashboardScript } from './dashboardPage';
+import type { DataRights } from './dataRights';
+import type { CollectorStore, StoredSubject } from './duckdbStore';
+import { aggregateSql, csvColumns, csvLine, exportEvent, exportSql, parseExport, parseQuery, subjectEventsSql, subjectFailedSql } from './eventQueries';
+import type { ReadScope } from './eventQueries';
+import type { EventStream } from './eventStream';
+import { HttpError, problemResponse } from './HttpError';
+import { openApiDocument } from './openApiDocument';
+import type { RateLimiter } from './rateLimiter';
+import type { ReadKey, ReadKeyring, ReadRole } from './readKeys';
+import { readBody } from './readBody';
+import type { RequestInfo } from './createCollector';
+
+/** What the read routes need from the collector. */
+export interface ReadApiDeps {
+  keyring: ReadKeyring;
+  limiter?: RateLimiter;
+  now(): number;
+  /** The open store, or a 503 HttpError. */
+  store(): Promise<CollectorStore>;
+  rights: DataRights;
+  stream: EventStream;
+  /** The collector's pseudonym of a raw user id. */
+  pseudonymise(userId: string): string;
+  /** Prometheus text of the collector's metrics. */
+  metrics(): string;
+}
+
+type App = Hono<{ Bindings: RequestInfo | undefined }>;
+const encoder = new TextEncoder();
+const MAX_SUBJECTS = 5000;
+
+const scopeOf = (key: ReadKey): ReadScope => ({ ...(key.role === 'creator' ? { authorId: key.authorId } : {}), ...(key.siteId ? { siteId: key.siteId } : {}) });
+
+/** Registers the read API, data-rights routes, `/metrics`, `/openapi.json` and the dashboard on the collector's app. */
+export function registerReadApi(app: App, deps: ReadApiDeps, version: string): { close(): Promise<void> } {
+  const { keyring } = deps;
+  // Reads in flight and the connections they use, so closing waits for them instead of closing DuckDB under a query.
+  const pending = new Set<Promise<unknown>>();
+  const connections = new Set<DuckDBConnection>();
+  let closed = false;
+  const track = <T>(task: Promise<T>): Promise<T> => {
+    pending.add(task);
+    const settled = () => pending.delete(task);
+    task.then(settled, settled);
+    return task;
+  };
+  async function connect(): Promise<DuckDBConnection> {
+    if (closed) throw new HttpError(503, 'the collector is shutting down; retry later', { headers: { 'retry-after': '5' } });
+    const db = await track((await deps.store()).connect());
+    connections.add(db);
+    return db;
+  }
+  function release(db: DuckDBConnection) {
+    if (!connections.delete(db)) return;
+    try {
+      db.closeSync();
+    } catch {
+      // Already closed.
+    }
+  }
+
+  /** The request's read key if its role is allowed; 401, 403 or 429 otherwise. */
+  function authorise(c: Context, roles: readonly ReadRole[]): ReadKey {
+    const challenge = { 'www-authenticate': 'Bearer realm="waymark"' };
+    const header = c.req.header('authorization') ?? null;
+    if (keyring.size === 0) throw new HttpError(401, 'no read keys are configured on this collector (`readKeys` option)', { headers: challenge });
+    if (header === null) throw new HttpError(401, 'missing read key: send Authorization: Bearer <readKey>', { headers: challenge });
+    const key = keyring.authenticate(header);
+    if (!key) throw new HttpError(401, 'unknown read key', { headers: challenge });
+    if (!roles.includes(key.role)) throw new HttpError(403, `a ${key.role} key may not use ${c.req.method} ${new URL(c.req.url).pathname}`);
+    const wait = deps.limiter?.take(`read\u0000${key.name}`, deps.now()) ?? 0;
+    if (wait > 0) {
+      throw new HttpError(429, `rate limit reached for read key "${key.name}"; retry after ${Math.ceil(wait / 1000)} s`, {
+        headers: { 'retry-after': String(Math.ceil(wait / 1000)) },
+      });
+    }
+    return key;
+  }
+
+  const guarded =
+    (handler: (c: Context) => Promise<Response> | Response) =>
+    async (c: Context): Promise<Response> => {
+      try {
+        return await handler(c);
+      } catch (error) {
+        if (error instanceof HttpError) return problemResponse(error);
+        throw error;
+      }
+    };
+
+  async function readAll(sql: string, params: DuckDBValue[]): Promise<unknown[][]> {
+    const db = await connect();
+    try {
+      return (await track(db.runAndReadAll(sql, params))).getRows() as unknown[][];
+    } finally {
+      release(db);
+    }
+  }
+
+  /** Streams the rows of a query as lines, one DuckDB chunk at a time, on its own connection. */
+  async function streamRows(queries: { sql: string; params: DuckDBValue[]; line(row: unknown[]): string }[], head = ''): Promise<ReadableStream<Uint8Array>> {
+    const db = await connect();
+    let index = 0;
+    let result: Awaited<ReturnType<DuckDBConnection['stream']>> | undefined;
+    let started = false;
+    let cancelled = false;
+    // The pull in flight: the connection is closed only after it, never under a running query.
+    let busy: Promise<void> = Promise.resolve();
+    async function next(controller: ReadableStreamDefaultController<Uint8Array>) {
+      if (!started) {
+        started = true;
+        if (head) {
+          controller.enqueue(encoder.encode(head));
+          return;
+        }
+      }
+      for (;;) {
+        if (closed) throw new Error('[waymark] the collector closed during the export');
+        if (cancelled) return;
+        if (!result) {
+          if (index >= queries.length) {
+            release(db);
+            controller.close();
+            return;
+          }
+          result = await track(db.stream(queries[index].sql, queries[index].params));
+        }
+        const chunk = await track(result.fetchChunk());
+        if (!chunk || chunk.rowCount === 0) {
+          result = undefined;
+          index += 1;
+          continue;
+        }
+        const line = queries[index].line;
+        controller.enqueue(encoder.encode((chunk.getRows() as unknown[][]).map(line).join('')));
+        return;
+      }
+    }
+    return new ReadableStream<Uint8Array>({
+      pull(controller) {
+        busy = next(controller).catch((error: unknown) => {
+          release(db);
+          controller.error(error);
+        });
+        return busy;
+      },
+      async cancel() {
+        cancelled = true;
+        await busy;
+        release(db);
+      },
+    });
+  }
+
+  function subjectOf(c: Context): { subject: StoredSubject; type: 'user' | 'anonymous' } {
+    const url = new URL(c.req.url);
+    for (const name of new Set(url.searchParams.keys())) {
+      if (name !== 'type') throw new HttpError(400, `unknown query parameter "${name}"; allowed parameters: "type"`);
+    }
+    const type = url.searchParams.get('type');
+    if (type !== 'user' && type !== 'anonymous') {
+      throw new HttpError(400, `query parameter "type" is ${type === null ? 'missing' : JSON.stringify(type)}; allowed values: "user", "anonymous"`);
+    }
+    const id = c.req.param('id') ?? '';
+    if (id.length === 0 || id.length > 256) throw new HttpError(400, 'path parameter "id" must be 1 to 256 characters');
+    return { type, subject: type === 'user' ? { userId: deps.pseudonymise(id) } : { anonymousId: id } };
+  }
+
+  const ndjson = (value: unknown) => `${JSON.stringify(value)}\n`;
+
+  app.get(
+    '/v1/query',
+    guarded(async (c) => {
+      const key = authorise(c, ['admin', 'creator', 'marketing']);
+      const spec = parseQuery(new URL(c.req.url), deps.now());
+      const { sql, params } = aggregateSql(spec, scopeOf(key));
+      const rows = await readAll(sql, params);
+      return Response.json(
+        {
+          metric: spec.metric,
+          bucket: spec.bucket,
+          from: new Date(spec.from).toISOString(),
+          to: new Date(spec.to).toISOString(),
+          ...(spec.dimension ? { dimension: spec.dimension } : {}),
+          filters: spec.filters,
+          weighted: spec.metric !== 'visitors',
+          note:
+            spec.metric === 'visitors'
+              ? 'visitors are distinct daily visitor hashes (or anonymous ids), not weighted by sampling'
+              : 'counts are weighted by 1 / sampleRate, so sampled traffic is estimated at full volume',
+          ...(key.role === 'creator' ? { scope: { authorId: key.authorId } } : {}),
+          rows: rows.map(([bucket, dimension, value]) => ({
+            bucket: new Date(Number(bucket)).toISOString(),
+            ...(spec.dimension ? { [spec.dimension]: dimension } : {}),
+            value: Math.round(Number(value) * 1000) / 1000,
+          })),
+        },
+        { headers: { 'cache-control': 'no-store' } },
+      );
+    }),
+  );
+
+  app.get(
+    '/v1/events',
+    guarded(async (c) => {
+      const key = authorise(c, ['admin', 'creator']);
+      const spec = parseExport(new URL(c.req.url), deps.now());
+      const { sql, params } = exportSql(spec, scopeOf(key));
+      const csv = spec.format === 'csv';
+      const body = await streamRows([{ sql, params, line: csv ? csvLine : (row) => ndjson(exportEvent(row)) }], csv ? `${csvColumns.join(',')}\r\n` : '');
+      return new Response(body, {
+        headers: {
+          'content-type': csv ? 'text/csv; charset=utf-8; header=present' : 'application/x-ndjson; charset=utf-8',
+          'content-disposition': `attachment; filename="waymark-events.${spec.format}"`,
+          'cache-control': 'no-store',
+        },
+      });
+    }),
+  );
+
+  app.get(
+    '/v1/subjects/:id/events',
+    guarded(async (c) => {
+      const key = authorise(c, ['admin', 'creator']);
+      const { subject } = subjectOf(c);
+      const scope = scopeOf(key);
+      const events = subjectEventsSql(subject, scope);
+      const failed = subjectFailedSql(subject, scope);
+      const body = await streamRows([
+        { ...events, line: (row) => ndjson({ source: 'events', event: exportEvent(row) }) },
+        {
+          ...failed,
+          line: ([id, siteId, receivedAt, reason, payload]) =>
+            ndjson({ source: 'failed_events', id, siteId, receivedAt: new Date(Number(receivedAt)).toISOString(), reason, event: JSON.parse(String(payload)) }),
+        },
+      ]);
+      return new Response(body, { headers: { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store' } });
+    }),
+  );
+
+  app.delete(
+    '/v1/subjects/:id',
+    guarded(async (c) => {
+      authorise(c, ['admin']);
+      const { subject } = subjectOf(c);
+      await deps.store();
+      const report = await deps.rights.erase(subject);
+      const failing = report.sinks.filter((s) => s.error);
+      if (failing.length > 0) {
+        throw new HttpError(502, `erased from the store and suppressed, but ${failing.map((s) => `sink ${s.name} failed: ${s.error}`).join('; ')}; repeat the call to retry`);
+      }
+      return Response.json({ erased: { events: report.events, failedEvents: report.failedEvents }, sinks: report.sinks, suppressed: true });
+    }),
+  );
+
+  app.post(
+    '/v1/erasures',
+    guarded(async (c) => {
+      authorise(c, ['admin']);
+      const type = c.req.header('content-type')?.split(';', 1)[0].trim().toLowerCase();
+      if (type !== 'application/json') throw new HttpError(415, 'send the subjects as application/json: { "subjects": [{ "type": "user", "id": "…" }] }');
+      const text = await readBody(c.req.raw, 2_000_000);
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch (error) {
+        throw new HttpError(400, `the body is not JSON: ${(error as Error).message}`);
+      }
+      const subjects = (body as { subjects?: unknown } | null)?.subjects;
+      if (!Array.isArray(subjects) || subjects.length === 0 || subjects.length > MAX_SUBJECTS) {
+        throw new HttpError(400, `"subjects" must be an array of 1 to ${MAX_SUBJECTS} { "type": "user" | "anonymous", "id": "…" }`);
+      }
+      const stored = subjects.map((s: unknown, i): StoredSubject => {
+        const { type: kind, id } = (s ?? {}) as { type?: unknown; id?: unknown };
+        if ((kind !== 'user' && kind !== 'anonymous') || typeof id !== 'string' || id.length === 0 || id.length > 256) {
+          throw new HttpError(400, `"subjects.${i}" must be { "type": "user" | "anonymous", "id": a string of 1 to 256 characters }`);
+        }
+        return kind === 'user' ? { userId: deps.pseudonymise(id) } : { anonymousId: id };
+      });
+      await deps.store();
+      const job = await deps.rights.startJob(stored);
+      return Response.json(deps.rights.job(job), { status: 202, headers: { location: `/v1/erasures/${job}` } });
+    }),
+  );
+
+  app.get(
+    '/v1/erasures/:job',
+    guarded((c) => {
+      authorise(c, ['admin']);
+      const status = deps.rights.job(c.req.param('job') ?? '');
+      if (!status) throw new HttpError(404, `no erasure job ${JSON.stringify(c.req.param('job'))}`);
+      return Response.json(status, { headers: { 'cache-control': 'no-store' } });
+    }),
+  );
+
+  app.get(
+    '/v1/stream',
+    guarded(async (c) => {
+      const key = authorise(c, ['admin', 'creator']);
+      await deps.store();
+      return new Response(deps.stream.open(scopeOf(key)), {
+        headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' },
+      });
+    }),
+  );
+
+  app.get(
+    '/metrics',
+    guarded((c) => {
+      if (keyring.size > 0) authorise(c, ['admin']);
+      return new Response(deps.metrics(), { headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' } });
+    }),
+  );
+
+  const document = JSON.stringify(openApiDocument(version));
+  app.get('/openapi.json', () => new Response(document, { headers: { 'content-type': 'application/json; charset=utf-8' } }));
+  app.get('/dashboard', () => new Response(dashboardHtml, { headers: dashboardHeaders('text/html; charset=utf-8') }));
+  app.get('/dashboard.js', () => new Response(dashboardScript, { headers: dashboardHeaders('text/javascript; charset=utf-8') }));
+
+  return {
+    async close() {
+      closed = true;
+      while (pending.size > 0) await Promise.allSettled([...pending]);
+      for (const db of [...connections]) release(db);
+    },
+  };
+}
