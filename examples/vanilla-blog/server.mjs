@@ -1,77 +1,103 @@
-// Serves the example blog and a local /v1/batch endpoint that validates every event against the travel catalogue
-// and prints it, so you can watch what the tracker sends. (The reference collector stores events for real.)
+// The example travel blog and the reference collector side by side, as a site would run them:
+// the blog on one port, the collector (embedded DuckDB store) on another, and a small sink that prints every
+// stored event so you can watch what the tracker sends.
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
+import { createCollector } from '@waymark/collector';
+import { serve } from '@waymark/collector/node';
 import { build } from 'esbuild';
-import { formatIssues, travelCatalogue, validateEnvelope } from '@waymark/taxonomy';
 
 const here = new URL('.', import.meta.url);
-const port = Number(process.env.PORT ?? 5173);
 const host = process.env.HOST ?? '127.0.0.1';
-/** Every event received, newest last (served at GET /events for tests and curious readers). */
-const received = [];
+const port = Number(process.env.PORT ?? 5173);
+const collectorPort = Number(process.env.COLLECTOR_PORT ?? 8787);
+const storeDir = new URL('.waymark/', here);
+const store = new URL('example.duckdb', storeDir).pathname;
+/** The demo's admin read key, printed at start: the query API and the dashboard want it. */
+const readKey = process.env.WAYMARK_READ_KEY ?? randomBytes(24).toString('hex');
 
-async function bundle() {
+/** A sink is one object with a `write` method: this one prints what the collector stored. */
+const printSink = {
+  name: 'print',
+  async write(events) {
+    for (const event of events) console.log(`  ✓ ${event.name.padEnd(24)} ${JSON.stringify(event.properties)}`);
+    return { written: events.length, skipped: 0, failed: [] };
+  },
+};
+
+async function bundle(endpoint) {
   const result = await build({
     entryPoints: [new URL('src/main.ts', here).pathname],
     bundle: true,
     write: false,
     minify: true,
     format: 'iife',
-    define: { 'process.env.NODE_ENV': '"production"' },
+    define: { 'process.env.NODE_ENV': '"production"', WAYMARK_ENDPOINT: JSON.stringify(endpoint) },
   });
   return result.outputFiles[0].text;
 }
 
-function readBody(request) {
+function listen(server, wanted) {
   return new Promise((resolve, reject) => {
-    const chunks = [];
-    let size = 0;
-    request.on('data', (chunk) => {
-      size += chunk.length;
-      if (size > 512_000) reject(new Error('body too large'));
-      else chunks.push(chunk);
+    server.once('error', (error) => {
+      const flag = wanted === port ? 'PORT' : 'COLLECTOR_PORT';
+      reject(error.code === 'EADDRINUSE' ? new Error(`port ${wanted} is in use: start with ${flag}=${wanted + 1} npm start`) : error);
     });
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    request.on('error', reject);
+    server.listen(wanted, host, () => resolve(server.address().port));
   });
 }
 
-const script = await bundle();
-const server = createServer(async (request, response) => {
-  const url = new URL(request.url, `http://${request.headers.host}`);
-  try {
-    if (request.method === 'POST' && url.pathname === '/v1/batch') {
-      const batch = JSON.parse(await readBody(request));
-      let accepted = 0;
-      for (const event of batch.events ?? []) {
-        const result = validateEnvelope([travelCatalogue], event);
-        if (result.ok) {
-          accepted++;
-          received.push(event);
-          console.log(`  ✓ ${event.name.padEnd(24)} ${JSON.stringify(event.properties)}`);
-        } else console.log(`  ✗ ${String(event?.name)}: ${formatIssues(result.issues)}`);
-      }
-      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ accepted }));
-    } else if (url.pathname === '/events') {
-      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(received));
-    } else if (url.pathname === '/main.js') {
-      response.writeHead(200, { 'content-type': 'text/javascript' }).end(script);
-    } else if (url.pathname === '/' || url.pathname.startsWith('/partner/')) {
-      const page = url.pathname === '/' ? await readFile(new URL('index.html', here)) : '<h1>Partner site</h1>';
-      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page);
-    } else response.writeHead(404).end();
-  } catch (error) {
-    response.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: String(error.message) }));
-  }
-});
+try {
+  const blog = createServer();
+  const blogPort = await listen(blog, port);
+  const blogOrigin = `http://${host}:${blogPort}`;
+  // Each start begins with an empty demo store, so running it twice is safe.
+  mkdirSync(storeDir, { recursive: true });
+  rmSync(store, { force: true });
+  rmSync(`${store}.wal`, { force: true });
+  const collector = createCollector({
+    sites: [{ id: 'example-blog', writeKey: 'wk_example_blog', origins: [blogOrigin] }],
+    userIdKey: randomBytes(32).toString('hex'),
+    store: { path: store },
+    readKeys: [{ name: 'demo', key: readKey, role: 'admin' }],
+    sinks: [printSink],
+  });
+  const collectorServer = await serve(collector, { port: collectorPort, hostname: host }).catch((error) => {
+    throw error.code === 'EADDRINUSE'
+      ? new Error(`port ${collectorPort} is in use: start with COLLECTOR_PORT=${collectorPort + 1} npm start`)
+      : error;
+  });
+  const collectorOrigin = `http://${host}:${collectorServer.port}`;
+  const script = await bundle(collectorOrigin);
 
-server.on('error', (error) => {
-  if (error.code === 'EADDRINUSE') console.error(`[waymark] port ${port} is in use: start with PORT=5174 npm start`);
-  else console.error(`[waymark] ${error.message}`);
+  blog.on('request', async (request, response) => {
+    const url = new URL(request.url, blogOrigin);
+    if (url.pathname === '/main.js') response.writeHead(200, { 'content-type': 'text/javascript' }).end(script);
+    else if (url.pathname === '/') {
+      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(await readFile(new URL('index.html', here)));
+    } else if (url.pathname.startsWith('/partner/')) {
+      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end('<h1>Partner site</h1>');
+    } else response.writeHead(404).end();
+  });
+
+  console.log(`Example travel blog: ${blogOrigin}/`);
+  console.log(`Collector:           ${collectorOrigin}  (dashboard ${collectorOrigin}/dashboard)`);
+  console.log(`Query API:           curl -H "Authorization: Bearer ${readKey}" "${collectorOrigin}/v1/events?format=ndjson"`);
+  console.log(`Store:               ${store} (emptied at each start)`);
+  console.log('Accept the consent banner on the blog; stored events appear below. Ctrl-C stops.');
+
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    blog.close();
+    await collectorServer.close();
+    process.exit(0);
+  };
+  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, stop);
+} catch (error) {
+  console.error(`[waymark] ${error.message}`);
   process.exit(1);
-});
-server.listen(port, host, () => {
-  console.log(`Example travel blog: http://${host}:${server.address().port}/  (events appear below; Ctrl-C stops)`);
-});
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => server.close(() => process.exit(0)));
+}

@@ -18,20 +18,24 @@ interface Received {
 describe.skipIf(!chromium)('example travel blog in Chromium', () => {
   let server: ChildProcess;
   let origin = '';
+  let collector = '';
+  let readKey = '';
   let browser: Browser;
 
   beforeAll(async () => {
     server = spawn(process.execPath, ['server.mjs'], {
       cwd: new URL('..', import.meta.url),
-      env: { ...process.env, PORT: '0' },
+      env: { ...process.env, PORT: '0', COLLECTOR_PORT: '0' },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let output = '';
-    while (!/http:\/\/\S+\//.test(output)) {
+    while (!output.includes('Ctrl-C')) {
       const [chunk] = await once(server.stdout!, 'data');
       output += String(chunk);
     }
-    origin = output.match(/(http:\/\/[^/\s]+)\//)![1];
+    origin = output.match(/blog: (http:\/\/[^/\s]+)\//)![1];
+    collector = output.match(/Collector: +(http:\/\/\S+)/)![1];
+    readKey = output.match(/Bearer (\w+)/)![1];
     browser = await launchChromium();
   });
 
@@ -40,7 +44,12 @@ describe.skipIf(!chromium)('example travel blog in Chromium', () => {
     server?.kill();
   });
 
-  const received = async (): Promise<Received[]> => (await fetch(`${origin}/events`)).json();
+  /** What the collector stored, read back through its query API with the demo's read key. */
+  const received = async (): Promise<Received[]> => {
+    const response = await fetch(`${collector}/v1/events?format=ndjson`, { headers: { authorization: `Bearer ${readKey}` } });
+    expect(response.status).toBe(200);
+    return (await response.text()).split('\n').filter(Boolean).map((line) => JSON.parse(line));
+  };
 
   it('sends nothing before consent, then the held events and each interaction with its properties', async () => {
     const context = await browser.newContext();

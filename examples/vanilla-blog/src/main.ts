@@ -5,8 +5,10 @@ const article = document.querySelector<HTMLElement>('article')!;
 const postId = article.dataset.postId;
 const authorId = article.dataset.authorId;
 
+declare const WAYMARK_ENDPOINT: string;
+
 const tracker = createTracker({
-  endpoint: location.origin,
+  endpoint: WAYMARK_ENDPOINT,
   writeKey: 'wk_example_blog',
   buffer: indexedDbBuffer(),
   flushInterval: 1000,
