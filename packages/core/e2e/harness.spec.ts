@@ -8,14 +8,18 @@ import { fixturesDir } from './fixtures/trackerPage';
 const missing = chromiumMissingReason();
 if (missing) console.warn(missing);
 
-type SendBatch = (endpoint: string, events: unknown[], contentType?: string) => Promise<{ status: number; retryAfter: string | null }>;
+type SendBatch = (
+  endpoint: string,
+  events: unknown[],
+  contentType?: string
+) => Promise<{ status: number; retryAfter: string | null }>;
 
 /** Calls fetch.html's own `sendBatch`, so the recorder is checked without the tracker. */
 function sendBatch(page: Page, endpoint: string, events: unknown[], contentType?: string) {
   return page.evaluate(
     ({ endpoint, events, contentType }) =>
       (window as unknown as { sendBatch: SendBatch }).sendBatch(endpoint, events, contentType),
-    { endpoint, events, contentType },
+    { endpoint, events, contentType }
   );
 }
 
@@ -91,6 +95,8 @@ describe.skipIf(missing)('e2e harness in Chromium', () => {
   it('serves the @waymark/core bundle as window.Waymark', async () => {
     await page.addScriptTag({ url: site.url('/waymark.js') });
     const exports = await page.evaluate(() => Object.keys(window.Waymark).sort());
-    expect(exports).toEqual(expect.arrayContaining(['beaconTransport', 'createTracker', 'fetchTransport', 'indexedDbBuffer']));
+    expect(exports).toEqual(
+      expect.arrayContaining(['beaconTransport', 'createTracker', 'fetchTransport', 'indexedDbBuffer'])
+    );
   });
 });

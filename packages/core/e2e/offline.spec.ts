@@ -5,7 +5,7 @@ import { duplicateIds } from '../../../scripts/e2e/duplicateIds';
 import { launchChromium, launchPersistentChromium } from '../../../scripts/e2e/launchChromium';
 import { routeThroughNode } from '../../../scripts/e2e/routeThroughNode';
 import { startRecorder, type Recorder } from '../../../scripts/e2e/startRecorder';
-import { expectedTags, fixturesDir, tagOf, trackEvents, trackerPageUrl } from './fixtures/trackerPage';
+import { expectedTags, fixturesDir, openTrackerPage, tagOf, trackEvents, trackerPageUrl } from './fixtures/trackerPage';
 
 const missing = chromiumMissingReason();
 if (missing) console.warn(missing);
@@ -47,7 +47,7 @@ describe.skipIf(missing)('offline delivery in Chromium', () => {
 
   it('delivers events tracked offline once the browser is back online', async () => {
     const page = await context.newPage();
-    await page.goto(bufferedPage());
+    await openTrackerPage(page, bufferedPage());
     await context.setOffline(true);
     await trackEvents(page, 8, 'offline');
     await page.waitForTimeout(2500);
@@ -58,19 +58,24 @@ describe.skipIf(missing)('offline delivery in Chromium', () => {
 
   it('delivers each event once through offline, a 500 and a 429 before the collector recovers', async () => {
     const page = await context.newPage();
-    await page.goto(bufferedPage());
+    await openTrackerPage(page, bufferedPage());
     await context.setOffline(true);
     await trackEvents(page, 8, 'chaos');
     await page.waitForTimeout(1500);
     collector.respond({ status: 500 }, { status: 429, headers: { 'Retry-After': '1' } });
     await context.setOffline(false);
     await expectDeliveredOnce(expectedTags('chaos', 8));
-    expect(collector.batches().slice(0, 2).map((batch) => batch.status)).toEqual([500, 429]);
+    expect(
+      collector
+        .batches()
+        .slice(0, 2)
+        .map((batch) => batch.status)
+    ).toEqual([500, 429]);
   });
 
   it('sends events tracked before an offline reload once the new page is online', async () => {
     const page = await context.newPage();
-    await page.goto(bufferedPage());
+    await openTrackerPage(page, bufferedPage());
     await context.setOffline(true);
     await trackEvents(page, 6, 'before-reload');
     await page.waitForTimeout(1000);
@@ -91,7 +96,7 @@ describe.skipIf(missing)('offline delivery in Chromium', () => {
     const first = await launchPersistentChromium();
     try {
       const page: Page = await first.context.newPage();
-      await page.goto(bufferedPage());
+      await openTrackerPage(page, bufferedPage());
       await first.context.setOffline(true);
       await trackEvents(page, 7, 'last-visit');
       await page.waitForTimeout(1000);
@@ -101,7 +106,7 @@ describe.skipIf(missing)('offline delivery in Chromium', () => {
       const second = await launchPersistentChromium(first.userDataDir);
       try {
         const next = await second.context.newPage();
-        await next.goto(bufferedPage());
+        await openTrackerPage(next, bufferedPage());
         await expectDeliveredOnce(expectedTags('last-visit', 7));
       } finally {
         await second.close();

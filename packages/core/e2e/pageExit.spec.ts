@@ -5,7 +5,15 @@ import { closePage } from '../../../scripts/e2e/closePage';
 import { duplicateIds } from '../../../scripts/e2e/duplicateIds';
 import { launchChromium } from '../../../scripts/e2e/launchChromium';
 import { startRecorder, type Recorder } from '../../../scripts/e2e/startRecorder';
-import { expectedTags, fixturesDir, tagOf, trackEvents, trackerPageUrl, type TrackerPageOptions } from './fixtures/trackerPage';
+import {
+  expectedTags,
+  fixturesDir,
+  openTrackerPage,
+  tagOf,
+  trackEvents,
+  trackerPageUrl,
+  type TrackerPageOptions,
+} from './fixtures/trackerPage';
 
 const missing = chromiumMissingReason();
 if (missing) console.warn(missing);
@@ -43,7 +51,10 @@ describe.skipIf(missing)('page exit in Chromium', () => {
 
   async function openTracker(options: TrackerPageOptions): Promise<Page> {
     const page = await context.newPage();
-    await page.goto(trackerPageUrl(site, collector, { consent: 'granted', flushInterval: NO_TIMER, ...options }));
+    await openTrackerPage(
+      page,
+      trackerPageUrl(site, collector, { consent: 'granted', flushInterval: NO_TIMER, ...options })
+    );
     return page;
   }
 
@@ -62,9 +73,30 @@ describe.skipIf(missing)('page exit in Chromium', () => {
     return events;
   }
 
+  /** Tracks 25 events with the default flushAt (10): two groups of 10 are sent while the page lives, 5 wait for the exit. */
+  async function trackTwentySentFiveWaiting(page: Page, tab: string) {
+    for (const [from, to] of [
+      [0, 10],
+      [10, 20],
+      [20, 25],
+    ]) {
+      await page.evaluate(
+        ({ tab, from, to }) => {
+          for (let seq = from; seq < to; seq++) window.tracker.track('itinerary_day_read', { tab, seq });
+        },
+        { tab, from, to }
+      );
+      if (to > 20) continue;
+      await collector.waitForEvents(to);
+      // The recorder sees a request before the page sees its answer; events tracked meanwhile would go right after it.
+      await page.waitForTimeout(300);
+    }
+    expect(collector.envelopes()).toHaveLength(20);
+  }
+
   it('delivers every event once when the page navigates away', async () => {
     const page = await openTracker({});
-    await trackEvents(page, 25, 'nav');
+    await trackTwentySentFiveWaiting(page, 'nav');
     await page.goto(site.url('/away.html'));
     const events = await expectDeliveredOnce('nav', 25);
     expect(events.every((event) => event.name === 'itinerary_day_read' && event.type === 'track')).toBe(true);
@@ -72,7 +104,7 @@ describe.skipIf(missing)('page exit in Chromium', () => {
 
   it('delivers events still queued at exit when the page navigates away', async () => {
     const page = await openTracker({ flushAt: 100 });
-    await trackEvents(page, 25, 'queued', 1000);
+    await trackEvents(page, 25, 'queued', { excerptBytes: 1000 });
     await page.waitForTimeout(300);
     expect(collector.collectorRequests()).toHaveLength(0);
     await page.goto(site.url('/away.html'));
@@ -83,7 +115,7 @@ describe.skipIf(missing)('page exit in Chromium', () => {
   // that can only deliver its first 64 KiB; what matters is that no request is over budget and nothing is sent twice.
   it('keeps every exit request under the 64 KiB keepalive budget', async () => {
     const page = await openTracker({ flushAt: 100 });
-    await trackEvents(page, 25, 'large', 3000);
+    await trackEvents(page, 25, 'large', { excerptBytes: 3000 });
     await page.goto(site.url('/away.html'));
     await collector.waitForEvents(1);
     await collector.settle(1000);
@@ -93,23 +125,42 @@ describe.skipIf(missing)('page exit in Chromium', () => {
     for (const batch of collector.batches()) expect(batch.bodyBytes).toBeLessThanOrEqual(KEEPALIVE_BUDGET);
   });
 
-  // Delivery is at-least-once: an exit request whose answer comes after the page is gone stays in IndexedDB and is
-  // sent again, under the same ids, for the collector to dedupe. So this counts ids once, as the collector does.
-  it('sends what did not fit in the exit budget on the next visit, from IndexedDB', async () => {
-    collector.setDefaultResponse({ status: 200, delayMs: 100 });
-    const url = trackerPageUrl(site, collector, { consent: 'granted', buffer: true, flushAt: 100, flushInterval: 1000 });
+  /**
+   * Tracks 25 events of about 3.6 KB (about 90 KB, more than the 64 KiB Chromium lets keepalive requests have in
+   * flight), leaves the page after `readMs`, comes back, and expects every event to have arrived by then.
+   * Delivery is at-least-once: an exit request answered after the page is gone stays in IndexedDB and is sent again
+   * under the same ids, for the collector to dedupe; so ids are counted once, as the collector counts them.
+   */
+  async function leaveOverBudgetAndComeBack(readMs: number) {
+    // A slow collector keeps the first exit request in flight, so later ones meet the keepalive quota.
+    collector.setDefaultResponse({ status: 200, delayMs: 1500 });
     const page = await context.newPage();
-    await page.goto(url);
-    await trackEvents(page, 25, 'large', 3000);
+    await openTrackerPage(
+      page,
+      trackerPageUrl(site, collector, { consent: 'granted', buffer: true, flushAt: 100, flushInterval: NO_TIMER })
+    );
+    await trackEvents(page, 25, 'large', { excerptBytes: 3000 });
+    if (readMs) await page.waitForTimeout(readMs);
     await page.goto(site.url('/away.html'));
     await collector.waitForEvents(1);
     await collector.settle(1000);
-    await page.goto(url);
+    await openTrackerPage(
+      page,
+      trackerPageUrl(site, collector, { consent: 'granted', buffer: true, flushAt: 100, flushInterval: 1000 })
+    );
     await collector.waitForEvents(25, { distinct: true, timeout: 45_000 });
-    await collector.settle(1500);
+    await collector.settle(2000);
     const distinct = new Map(collector.envelopes().map((event) => [event.id, event]));
     expect([...distinct.values()].map(tagOf).sort()).toEqual(expectedTags('large', 25).sort());
     for (const batch of collector.batches()) expect(batch.bodyBytes).toBeLessThanOrEqual(KEEPALIVE_BUDGET);
+  }
+
+  it('sends what did not fit in the exit budget on the next visit, from IndexedDB', async () => {
+    await leaveOverBudgetAndComeBack(1000);
+  });
+
+  it('keeps what did not fit in the exit budget when the page is left right after tracking', async () => {
+    await leaveOverBudgetAndComeBack(0);
   });
 
   it('delivers every event once when the tab is closed', async () => {
@@ -121,7 +172,7 @@ describe.skipIf(missing)('page exit in Chromium', () => {
 
   it('delivers every event once when the tab is closed without beforeunload', async () => {
     const page = await openTracker({});
-    await trackEvents(page, 25, 'plain-close');
+    await trackTwentySentFiveWaiting(page, 'plain-close');
     await page.close();
     await expectDeliveredOnce('plain-close', 25);
   });
@@ -137,7 +188,10 @@ describe.skipIf(missing)('page exit in Chromium', () => {
     const page = await openTracker({ flushAt: 100 });
     await page.evaluate(() => window.tracker.page());
     await trackEvents(page, 5, 'first');
-    await page.goto(trackerPageUrl(site, collector, { consent: 'granted', flushInterval: NO_TIMER, flushAt: 100 }));
+    await openTrackerPage(
+      page,
+      trackerPageUrl(site, collector, { consent: 'granted', flushInterval: NO_TIMER, flushAt: 100 })
+    );
     await page.evaluate(() => window.tracker.page());
     await trackEvents(page, 5, 'second');
     await closePage(page);
@@ -146,8 +200,11 @@ describe.skipIf(missing)('page exit in Chromium', () => {
     const events = collector.envelopes();
     expect(duplicateIds(events)).toEqual([]);
     expect(events.filter((event) => event.type === 'page')).toHaveLength(2);
-    expect(events.filter((event) => event.type === 'track').map(tagOf).sort()).toEqual(
-      [...expectedTags('first', 5), ...expectedTags('second', 5)].sort(),
-    );
+    expect(
+      events
+        .filter((event) => event.type === 'track')
+        .map(tagOf)
+        .sort()
+    ).toEqual([...expectedTags('first', 5), ...expectedTags('second', 5)].sort());
   });
 });

@@ -4,7 +4,7 @@ import { chromiumMissingReason } from '../../../scripts/e2e/chromiumPath';
 import { duplicateIds } from '../../../scripts/e2e/duplicateIds';
 import { launchChromium } from '../../../scripts/e2e/launchChromium';
 import { startRecorder, type Recorder } from '../../../scripts/e2e/startRecorder';
-import { expectedTags, fixturesDir, tagOf, trackEvents, trackerPageUrl } from './fixtures/trackerPage';
+import { expectedTags, fixturesDir, openTrackerPage, tagOf, trackEvents, trackerPageUrl } from './fixtures/trackerPage';
 
 const missing = chromiumMissingReason();
 if (missing) console.warn(missing);
@@ -29,7 +29,10 @@ describe.skipIf(missing)('retries in Chromium', () => {
     context = await browser.newContext();
     page = await context.newPage();
     // flushAt 5 sends each group of 5 at once; the long timer leaves retries as the only other reason to send.
-    await page.goto(trackerPageUrl(site, collector, { consent: 'granted', flushAt: 5, flushInterval: 600_000 }));
+    await openTrackerPage(
+      page,
+      trackerPageUrl(site, collector, { consent: 'granted', flushAt: 5, flushInterval: 600_000 })
+    );
   });
   afterEach(async () => {
     await context.close();
@@ -97,6 +100,8 @@ describe.skipIf(missing)('retries in Chromium', () => {
     await collector.waitForEvents(10, { timeout: 20_000 });
     await collector.settle(1500);
     expect(duplicateIds(collector.envelopes())).toEqual([]);
-    expect(collector.envelopes().map(tagOf).sort()).toEqual([...expectedTags('first', 5), ...expectedTags('second', 5)].sort());
+    expect(collector.envelopes().map(tagOf).sort()).toEqual(
+      [...expectedTags('first', 5), ...expectedTags('second', 5)].sort()
+    );
   });
 });

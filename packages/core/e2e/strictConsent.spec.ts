@@ -4,7 +4,7 @@ import { chromiumMissingReason } from '../../../scripts/e2e/chromiumPath';
 import { duplicateIds } from '../../../scripts/e2e/duplicateIds';
 import { launchChromium } from '../../../scripts/e2e/launchChromium';
 import { startRecorder, type Recorder } from '../../../scripts/e2e/startRecorder';
-import { expectedTags, fixturesDir, tagOf, trackEvents, trackerPageUrl } from './fixtures/trackerPage';
+import { expectedTags, fixturesDir, openTrackerPage, tagOf, trackEvents, trackerPageUrl } from './fixtures/trackerPage';
 
 const missing = chromiumMissingReason();
 if (missing) console.warn(missing);
@@ -49,7 +49,10 @@ describe.skipIf(missing)('strict consent in Chromium', () => {
     });
     page = await context.newPage();
     // A short timer and flushAt so that a tracker ignoring consent would send within the test.
-    await page.goto(trackerPageUrl(site, collector, { consent: 'strict', buffer: true, flushAt: 2, flushInterval: 200 }));
+    await openTrackerPage(
+      page,
+      trackerPageUrl(site, collector, { consent: 'strict', buffer: true, flushAt: 2, flushInterval: 200 })
+    );
   });
   afterEach(async () => {
     await context.close();
@@ -94,7 +97,12 @@ describe.skipIf(missing)('strict consent in Chromium', () => {
     expect(duplicateIds(collector.envelopes())).toEqual([]);
     expect(collector.envelopes()).toHaveLength(6);
     expect(events.filter((event) => event.type === 'page')).toHaveLength(1);
-    expect(events.filter((event) => event.type === 'track').map(tagOf).sort()).toEqual(expectedTags('before', 5).sort());
+    expect(
+      events
+        .filter((event) => event.type === 'track')
+        .map(tagOf)
+        .sort()
+    ).toEqual(expectedTags('before', 5).sort());
     for (const event of events) {
       const at = Date.parse(event.timestamp);
       expect(at).toBeGreaterThanOrEqual(trackedFrom);

@@ -5,7 +5,7 @@ import { closePage } from '../../../scripts/e2e/closePage';
 import { duplicateIds } from '../../../scripts/e2e/duplicateIds';
 import { launchChromium } from '../../../scripts/e2e/launchChromium';
 import { startRecorder, type Recorder } from '../../../scripts/e2e/startRecorder';
-import { expectedTags, fixturesDir, tagOf, trackEvents, trackerPageUrl } from './fixtures/trackerPage';
+import { expectedTags, fixturesDir, openTrackerPage, tagOf, trackEvents, trackerPageUrl } from './fixtures/trackerPage';
 
 const missing = chromiumMissingReason();
 if (missing) console.warn(missing);
@@ -35,7 +35,10 @@ describe.skipIf(missing)('two tabs sharing the offline buffer in Chromium', () =
 
   async function openTab(): Promise<Page> {
     const page = await context.newPage();
-    await page.goto(trackerPageUrl(site, collector, { consent: 'granted', buffer: true, flushAt: 5, flushInterval: 1000 }));
+    await openTrackerPage(
+      page,
+      trackerPageUrl(site, collector, { consent: 'granted', buffer: true, flushAt: 5, flushInterval: 1000 })
+    );
     return page;
   }
 

@@ -91,6 +91,24 @@ function fakeBuffer(adoptable: Envelope[] = []) {
   return { buffer, calls };
 }
 
+/** An event a previous visit or a closed tab left in the buffer. */
+const leftBehind = (id = '0b5c7c1e-4b0a-4c1e-9d2f-6a1b2c3d4e5f', now = Date.now()): Envelope => ({
+  id,
+  type: 'track',
+  name: 'destination_saved',
+  properties: { destination: { country: 'IS' } },
+  timestamp: new Date(now - DAY).toISOString(),
+  anonymousId: 'anon-previous-visit',
+  sessionId: 'session-previous-visit',
+  schema: 'travel@1',
+  context: {
+    page: { url: 'http://localhost:3000/iceland', path: '/iceland' },
+    consent: { analytics: true, storage: true, marketing: false, gpc: false },
+    sampleRate: 1,
+    library: { name: '@waymark/core', version: pkg.version },
+  },
+});
+
 const trackers: Tracker<any>[] = [];
 function make(options: Partial<TrackerOptions> = {}): Tracker {
   const tracker = createTracker({ endpoint, writeKey, ...options });
@@ -185,7 +203,12 @@ describe('createTracker wire format', () => {
     expect(fetch).toHaveBeenCalledTimes(1);
     const [url, init] = fetch.mock.calls[0];
     expect(url).toBe(batchUrl);
-    expect(init).toMatchObject({ method: 'POST', keepalive: true, credentials: 'omit', headers: { 'Content-Type': 'text/plain;charset=UTF-8' } });
+    expect(init).toMatchObject({
+      method: 'POST',
+      keepalive: true,
+      credentials: 'omit',
+      headers: { 'Content-Type': 'text/plain;charset=UTF-8' },
+    });
     const event = JSON.parse(init!.body as string).events[0];
     expect(validateEnvelope([travelCatalogue], event)).toMatchObject({ ok: true });
     expect(tracker.stats()).toMatchObject({ delivered: 1, queued: 0 });
@@ -289,6 +312,32 @@ describe('createTracker batching', () => {
     expect(tracker.stats().delivered).toBe(2);
   });
 
+  it('keeps at most 60 kB in flight, so keepalive requests are never refused, and sends in order', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const bodies: string[] = [];
+    const transport: Transport = {
+      async send({ body }) {
+        const bytes = new TextEncoder().encode(body).length;
+        inFlight += bytes;
+        most = Math.max(most, inFlight);
+        bodies.push(body);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        inFlight -= bytes;
+        return { status: 200 };
+      },
+    };
+    const tracker = make({ consent: 'granted', transport, flushAt: 10_000 });
+    const heading = 'h'.repeat(250);
+    for (let i = 0; i < 400; i++) tracker.track('section_read', { sectionId: `s${i}`, heading, index: i, visibleMs: 1 });
+    await tracker.flush();
+    expect(bodies.length).toBeGreaterThan(3);
+    expect(most).toBeLessThanOrEqual(60_000);
+    const sent = bodies.flatMap((body) => JSON.parse(body).events.map((e: Envelope) => e.properties.index));
+    expect(sent).toEqual(Array.from({ length: 400 }, (_, i) => i));
+    expect(tracker.stats()).toMatchObject({ delivered: 400, queued: 0 });
+  });
+
   it('drops an event over 32 kB on its own and sends the others', async () => {
     vi.spyOn(console, 'error').mockImplementation(() => undefined);
     const { transport, events } = recorder([], { validate: false });
@@ -341,7 +390,8 @@ describe('createTracker consent', () => {
       ['page_viewed', '2026-03-01T10:00:02.000Z'],
       ['post_read', '2026-03-01T10:01:02.000Z'],
     ]);
-    for (const event of sent) expect(event.context.consent).toStrictEqual({ analytics: true, storage: false, marketing: false, gpc: false });
+    for (const event of sent)
+      expect(event.context.consent).toStrictEqual({ analytics: true, storage: false, marketing: false, gpc: false });
     expect(new Set(sent.map((e) => e.sessionId)).size).toBe(1);
     expect(new Set(sent.map((e) => e.anonymousId)).size).toBe(1);
     expect(localStorage.length).toBe(0);
@@ -624,7 +674,12 @@ describe('createTracker page exit', () => {
   /** A page view of about 9 kB, valid against the catalogue. */
   const bigPage = (n: number) => ({
     postId: `post-${n}`,
-    destinations: Array.from({ length: 20 }, () => ({ country: 'JP', region: 'r'.repeat(128), city: 'c'.repeat(128), placeId: 'p'.repeat(128) })),
+    destinations: Array.from({ length: 20 }, () => ({
+      country: 'JP',
+      region: 'r'.repeat(128),
+      city: 'c'.repeat(128),
+      placeId: 'p'.repeat(128),
+    })),
   });
 
   it.each(['visibilitychange', 'pagehide'])('sends waiting events through unloadTransport on %s', async (type) => {
@@ -823,22 +878,7 @@ describe('createTracker identity', () => {
   });
 
   it('mirrors queued events in the buffer, removes them after delivery and sends adopted events', async () => {
-    const left: Envelope = {
-      id: '0b5c7c1e-4b0a-4c1e-9d2f-6a1b2c3d4e5f',
-      type: 'track',
-      name: 'destination_saved',
-      properties: { destination: { country: 'IS' } },
-      timestamp: new Date(Date.now() - DAY).toISOString(),
-      anonymousId: 'anon-previous-visit',
-      sessionId: 'session-previous-visit',
-      schema: 'travel@1',
-      context: {
-        page: { url: 'http://localhost:3000/iceland', path: '/iceland' },
-        consent: { analytics: true, storage: true, marketing: false, gpc: false },
-        sampleRate: 1,
-        library: { name: '@waymark/core', version: pkg.version },
-      },
-    };
+    const left = leftBehind();
     const { buffer, calls } = fakeBuffer([left]);
     const { transport, requests, events } = recorder();
     const tracker = make({ consent: 'granted', transport, buffer });
@@ -854,10 +894,30 @@ describe('createTracker identity', () => {
     expect(added).toHaveLength(2);
     expect(calls.remove).toEqual([[left.id]]);
     await tracker.flush();
-    expect(events().slice(1).map((e) => e.id)).toEqual(added);
+    expect(
+      events()
+        .slice(1)
+        .map((e) => e.id),
+    ).toEqual(added);
     expect(calls.remove).toEqual([[left.id], added]);
     tracker.destroy();
     expect(calls.close).toBe(1);
+  });
+
+  it('looks again for events a closing tab left behind, with nothing else queued', async () => {
+    vi.useFakeTimers({ now: T0 });
+    const left = leftBehind('5f0c8c1e-8d2b-4e0e-9d1a-1a2b3c4d5e6f');
+    const adoptable: Envelope[] = [];
+    const { buffer, calls } = fakeBuffer(adoptable);
+    const { transport, events } = recorder();
+    make({ consent: 'granted', transport, buffer });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(calls.adopt).toBe(1);
+    // The other tab's lock is released only now, after the first look.
+    adoptable.push(left);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(calls.adopt).toBe(2);
+    expect(events().map((e) => e.id)).toEqual([left.id]);
   });
 
   it('links later events to the user after identify() and forgets them on reset()', async () => {
@@ -891,8 +951,12 @@ describe('createTracker identity', () => {
 describe('createTracker in development', () => {
   it('throws a WaymarkError that says how to fix a missing writeKey or endpoint', () => {
     expect(() => createTracker({ endpoint } as TrackerOptions)).toThrowError(WaymarkError);
-    expect(() => createTracker({ endpoint } as TrackerOptions)).toThrowError(/^\[waymark\] createTracker needs a writeKey: .*writeKey: "wk_/);
-    expect(() => createTracker({ writeKey } as TrackerOptions)).toThrowError(/^\[waymark\] createTracker needs an endpoint: .*endpoint: "https:/);
+    expect(() => createTracker({ endpoint } as TrackerOptions)).toThrowError(
+      /^\[waymark\] createTracker needs a writeKey: .*writeKey: "wk_/,
+    );
+    expect(() => createTracker({ writeKey } as TrackerOptions)).toThrowError(
+      /^\[waymark\] createTracker needs an endpoint: .*endpoint: "https:/,
+    );
     try {
       createTracker({ writeKey, endpoint: '' });
     } catch (error) {

@@ -169,8 +169,10 @@ const inert: Tracker<any> = {
   destroy: noop,
 };
 
-/** Most bytes sent at page exit: the browser allows 64 KiB of keepalive requests and beacons in flight. */
-const UNLOAD_BUDGET = 60_000;
+/** Most bytes in flight at once: the browser allows 64 KiB of keepalive requests and beacons. */
+const INFLIGHT_BUDGET = 60_000;
+/** How often a storing tab looks for events left by closed tabs (localstorage-retry takes over after 10 s). */
+const ADOPT_EVERY = 10_000;
 
 /**
  * Creates a tracker. On the server it returns a tracker that does nothing, so it is safe to call during SSR.
@@ -234,6 +236,8 @@ export function createTracker<M extends object = RegisteredEvents>(options: Trac
   let pageRead: PageRead;
   let campaign: Campaign | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let timerAt = 0;
+  let inflight = 0;
   let retryAt = 0;
   let attempt = 0;
   let lastAdopt = 0;
@@ -273,9 +277,11 @@ export function createTracker<M extends object = RegisteredEvents>(options: Trac
   /** Keeps `list` within maxQueue by dropping its oldest items. */
   const bound = (list: Item[]) => drop(list.splice(0, list.length - maxQueue).length, 'queue full');
 
+  /** Sends after `delay` ms, unless a send is due sooner; `replace` moves the timer even to a later time (backoff). */
   const schedule = (delay: number, replace?: boolean) => {
-    if (replace) timer = void clearTimeout(timer);
-    if (timer === undefined && !destroyed) {
+    if (!destroyed && (replace || timer === undefined || Date.now() + delay < timerAt)) {
+      clearTimeout(timer);
+      timerAt = Date.now() + delay;
       timer = setTimeout(() => {
         timer = undefined;
         send();
@@ -341,9 +347,9 @@ export function createTracker<M extends object = RegisteredEvents>(options: Trac
     }
   };
 
-  /** Takes over events left in the buffer by earlier visits and closed tabs (at most every 30 s). */
+  /** Takes over events left in the buffer by earlier visits and closed tabs (at most every 10 s). */
   const adopt = async () => {
-    if (storing() && Date.now() - lastAdopt > 30_000) {
+    if (storing() && Date.now() - lastAdopt >= ADOPT_EVERY) {
       lastAdopt = Date.now();
       try {
         queue = (await buffer!.adopt(maxQueue)).map((e) => ({ e, t: Date.parse(e.timestamp) || Date.now() })).concat(queue);
@@ -376,7 +382,11 @@ export function createTracker<M extends object = RegisteredEvents>(options: Trac
     if (!unloading && flushing) return flushing;
     const run = async () => {
       timer = void clearTimeout(timer);
-      if (!unloading) await adopt();
+      if (!unloading) {
+        await adopt();
+        // A tab that closes releases its events a moment later: look again while storing, even with nothing queued.
+        if (storing()) schedule(ADOPT_EVERY);
+      }
       const now = Date.now();
       drop(queue.length - (queue = queue.filter((item) => now - item.t < MAX_EVENT_AGE_MS)).length, 'too old');
       const ready = waiting();
@@ -388,11 +398,16 @@ export function createTracker<M extends object = RegisteredEvents>(options: Trac
         'rejected',
         413,
       );
-      let budget = UNLOAD_BUDGET;
+      let full = false;
       const results = await Promise.all(
         chunks.map(async ({ body, ids, bytes }) => {
-          // At page exit only what fits the keepalive budget goes; the rest stays queued (and stored, with consent).
-          if (unloading && (budget -= bytes) < 0) return;
+          // Keepalive requests in flight share 64 KiB: what does not fit waits for the next send (at page exit, for the
+          // next visit, from the buffer). Later chunks wait too, so events leave in order.
+          if (full || inflight + bytes > INFLIGHT_BUDGET) {
+            full = true;
+            return;
+          }
+          inflight += bytes;
           for (const item of pick(ids)) item.s = true;
           // The page may die before the answer: release the stored copies now, and store them again on failure.
           if (unloading) store('remove', ids);
@@ -407,6 +422,7 @@ export function createTracker<M extends object = RegisteredEvents>(options: Trac
           } catch {
             // A transport that breaks its contract (throws or rejects) counts as a network failure: the events are retried.
           }
+          inflight -= bytes;
           const outcome = classifyStatus(result.status);
           settle(ids, outcome, result.status);
           return outcome === 'retry' && result;
@@ -517,9 +533,12 @@ export function createTracker<M extends object = RegisteredEvents>(options: Trac
       if (consent.analytics) send();
     }),
     flush: async () => {
-      await send();
-      // Events queued while an earlier request was in flight go now too.
-      if (waiting().length && Date.now() >= retryAt) await send();
+      // One send carries at most the in-flight budget, and an earlier send may still be in flight: go on while sends
+      // settle events.
+      for (let settled = -1; settled < (settled = counts.delivered + counts.rejected + counts.dropped); ) {
+        await send();
+        if (!waiting().length || Date.now() < retryAt) break;
+      }
     },
     stats: () => ({ ...counts, queued: queue.length, held: held.length }),
     destroy: safe(() => {
