@@ -3,6 +3,7 @@
 // with CI=true a skipped test is a failure, because a skipped required suite proves nothing.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { judgeTestRun } from './judgeTestRun.mjs';
 
 const ci = process.env.CI === 'true' || process.env.CI === '1';
 const summaryPath = '.waymark/test-summary.json';
@@ -29,13 +30,6 @@ if (!existsSync(summaryPath)) {
   process.exit(1);
 }
 const summary = JSON.parse(readFileSync(summaryPath, 'utf8'));
-if (summary.skipped.length > 0) {
-  console.log(`\n[waymark] skipped (${summary.skipped.length}):`);
-  for (const name of summary.skipped) console.log(`  - ${name}`);
-  if (ci) {
-    console.error('[waymark] CI=true and suites were skipped: install their prerequisites (see .ci/run).');
-    exitCode = 1;
-  }
-}
-console.log(`\ntests: ${summary.passed} passed, ${summary.failed} failed, ${summary.skipped.length} skipped`);
-process.exit(exitCode);
+const { ok, lines } = judgeTestRun(summary, { ci, stepsFailed: exitCode !== 0 });
+console.log(`\n${lines.join('\n')}`);
+process.exit(ok ? 0 : 1);

@@ -6,9 +6,9 @@ import { Hono } from 'hono';
 import { createDailySalts } from './dailySalts';
 import { createDataRights } from './dataRights';
 import type { PurgeReport } from './dataRights';
-import { openDuckdbStore } from './duckdbStore';
+import { duckdbStoreConfig, openDuckdbStore } from './duckdbStore';
 import type { CollectorStore, FailedRecord } from './duckdbStore';
-import { classifyUserAgent, enrichEvent, pseudonymise, scrubPayload } from './enrichEvent';
+import { classifyUserAgent, createRequestCache, enrichEvent, pseudonymise, scrubPayload } from './enrichEvent';
 import { createEventStream } from './eventStream';
 import type { CollectedEvent } from './enrichEvent';
 import { createGroupCommit } from './groupCommit';
@@ -54,8 +54,12 @@ export interface CollectorOptions {
    * characters (`openssl rand -hex 32`). Keep it apart from the data; rotating it unlinks old and new pseudonyms.
    */
   userIdKey: string | Uint8Array;
-  /** The DuckDB file holding `waymark_events` and `waymark_failed_events`. @default { path: 'waymark.duckdb' } */
-  store?: { path: string };
+  /**
+   * The DuckDB file holding `waymark_events` and `waymark_failed_events`, and how much memory (`memoryLimit`, such
+   * as `'1GB'`; default `'512MB'`) and how many threads (default: one per core) DuckDB may use.
+   * @default { path: 'waymark.duckdb' }
+   */
+  store?: { path: string; memoryLimit?: string; threads?: number };
   /**
    * More sinks every stored event is forwarded to (through `fanOutSink`) after the store has committed it. A slow
    * or failing forward never delays or fails ingestion; wrap a sink in `retryingSink`/`deadLetterSink` as it needs.
@@ -161,7 +165,8 @@ export interface Collector {
   close(): Promise<void>;
 }
 
-type Item = { event: CollectedEvent; payload: string; siteId: string } | { failed: FailedRecord };
+/** An event to store, with what its failed record would need should the store refuse it (the payload is made then). */
+type Item = { event: CollectedEvent; raw: unknown; siteId: string } | { failed: FailedRecord };
 type Outcome = { status: EventResult['status']; reason?: string };
 
 const DAY_MS = 86_400_000;
@@ -177,18 +182,40 @@ function toKey(key: string | Uint8Array): Buffer {
 /** Nesting depth of a JSON value, without recursion (a hostile event may nest thousands of levels). */
 function depthOf(value: unknown, limit: number): number {
   let deepest = 0;
-  const stack: [unknown, number][] = [[value, 1]];
-  while (stack.length > 0) {
-    const [node, depth] = stack.pop()!;
+  const nodes: unknown[] = [value];
+  const depths: number[] = [1];
+  while (nodes.length > 0) {
+    const node = nodes.pop();
+    const depth = depths.pop()!;
     if (node === null || typeof node !== 'object') continue;
-    deepest = Math.max(deepest, depth);
+    if (depth > deepest) deepest = depth;
     if (deepest > limit) return deepest;
-    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+    if (Array.isArray(node)) {
+      for (const child of node) {
+        if (child !== null && typeof child === 'object') {
+          nodes.push(child);
+          depths.push(depth + 1);
+        }
+      }
+    } else {
+      for (const key in node) {
+        if (!Object.hasOwn(node, key)) continue;
+        const child = (node as Record<string, unknown>)[key];
+        if (child !== null && typeof child === 'object') {
+          nodes.push(child);
+          depths.push(depth + 1);
+        }
+      }
+    }
   }
   return deepest;
 }
 
 const countryPattern = /^[A-Z]{2}$/;
+
+/** User-Agents whose classes are remembered, and the longest one remembered (longer ones are classified each time). */
+const UA_CACHE_SIZE = 1000;
+const UA_CACHE_MAX_LENGTH = 512;
 
 /**
  * Creates the collector: a `fetch(Request) => Response` function that takes batches from `@waymark/core`, checks
@@ -228,6 +255,8 @@ export function createCollector(options: CollectorOptions): Collector {
     );
     sites.set(site.writeKey, { ...site, allowed });
   }
+  // Checked now, so a bad setting fails createCollector rather than the first request.
+  duckdbStoreConfig(options.store ?? {});
   const now = options.now ?? Date.now;
   const logger = options.logger ?? console;
   const catalogues = options.catalogues ?? [travelCatalogue];
@@ -248,6 +277,19 @@ export function createCollector(options: CollectorOptions): Collector {
   const retentionMonths = options.retention?.months ?? 25;
   if (!Number.isInteger(retentionMonths) || retentionMonths < 1) throw new TypeError('[waymark] createCollector: `retention.months` must be a whole number of months, at least 1');
   const stream = createEventStream();
+  // Parsing a User-Agent costs more than the rest of a small request; most requests repeat a few hundred of them.
+  const userAgents = new Map<string, ReturnType<typeof classifyUserAgent>>();
+  const classify = (userAgent: string) => {
+    let classes = userAgents.get(userAgent);
+    if (classes === undefined) {
+      classes = classifyUserAgent(userAgent);
+      if (userAgent.length <= UA_CACHE_MAX_LENGTH) {
+        if (userAgents.size >= UA_CACHE_SIZE) userAgents.delete(userAgents.keys().next().value!);
+        userAgents.set(userAgent, classes);
+      }
+    }
+    return classes;
+  };
   const forwards = new Set<Promise<unknown>>();
   let forwarding = 0;
   let closing = false;
@@ -365,7 +407,7 @@ export function createCollector(options: CollectorOptions): Collector {
         stored.push(item.event);
       } else {
         outcomes[i] = { status: 'rejected', reason };
-        failed.push({ id: item.event.id, siteId: item.siteId, receivedAt: at, reason, payload: item.payload });
+        failed.push({ id: item.event.id, siteId: item.siteId, receivedAt: at, reason, payload: JSON.stringify(scrubPayload(item.raw, userIdKey, keepQueryKeys)) });
       }
     }
     await store!.writeFailed(failed);
@@ -454,7 +496,7 @@ export function createCollector(options: CollectorOptions): Collector {
       throw new HttpError(503, 'the suppression list is unavailable; retry later', { headers: { 'retry-after': '5' } });
     });
     const userAgent = request.headers.get('user-agent') ?? '';
-    const ua = classifyUserAgent(userAgent);
+    const ua = classify(userAgent);
     const countryValue = countryHeader ? request.headers.get(countryHeader)?.trim().toUpperCase() : undefined;
     const facts = {
       siteId: site.id,
@@ -465,7 +507,9 @@ export function createCollector(options: CollectorOptions): Collector {
       receivedAt,
       sentAt: Date.parse(batch.data.sentAt),
       salt: salts.current(receivedAt),
+      cache: createRequestCache(),
     };
+    const settings = { userIdKey, keepQueryKeys };
     const outcomes: (Outcome | undefined)[] = [];
     const items: Item[] = [];
     const slots: number[] = [];
@@ -477,7 +521,9 @@ export function createCollector(options: CollectorOptions): Collector {
         slots.push(i);
       }
     };
-    for (const [i, raw] of batch.data.events.entries()) {
+    const rawEvents = batch.data.events;
+    for (let i = 0; i < rawEvents.length; i++) {
+      const raw = rawEvents[i];
       const rawId = (raw as { id?: unknown } | null)?.id;
       const id = typeof rawId === 'string' ? rawId : null;
       ids.push(id);
@@ -485,16 +531,16 @@ export function createCollector(options: CollectorOptions): Collector {
         fail(i, 'invalid', `the event nests deeper than ${maxDepth} levels`, JSON.stringify({ id, note: 'payload not kept: nested too deep' }), id);
         continue;
       }
-      const text = JSON.stringify(raw);
-      const bytes = Buffer.byteLength(text);
-      const payload = JSON.stringify(scrubPayload(raw, userIdKey, keepQueryKeys));
+      // The failed-events payload, made only for an event that fails.
+      const payload = () => JSON.stringify(scrubPayload(raw, userIdKey, keepQueryKeys));
+      const bytes = Buffer.byteLength(JSON.stringify(raw));
       if (bytes > maxEventBytes) {
-        fail(i, 'too_large', `the event is ${bytes} bytes, above the ${maxEventBytes}-byte limit`, payload, id);
+        fail(i, 'too_large', `the event is ${bytes} bytes, above the ${maxEventBytes}-byte limit`, payload(), id);
         continue;
       }
       const valid = validateEnvelope(catalogues, raw);
       if (!valid.ok) {
-        fail(i, 'invalid', formatIssues(valid.issues), payload, id);
+        fail(i, 'invalid', formatIssues(valid.issues), payload(), id);
         continue;
       }
       const envelope = valid.value;
@@ -508,20 +554,22 @@ export function createCollector(options: CollectorOptions): Collector {
         fail(i, 'bot', 'not stored: the User-Agent is a bot', null, id);
         continue;
       }
-      const event = enrichEvent(envelope, facts, { userIdKey, keepQueryKeys }, ua);
+      const event = enrichEvent(envelope, facts, settings, ua);
       if (Date.parse(event.timestamp) < receivedAt - windowMs) {
-        fail(i, 'too_old', `the event happened more than ${Math.round(windowMs / DAY_MS)} days ago, outside the dedupe window`, payload, id);
+        fail(i, 'too_old', `the event happened more than ${Math.round(windowMs / DAY_MS)} days ago, outside the dedupe window`, payload(), id);
         continue;
       }
-      if (
-        rights.isSuppressed(event) ||
-        (options.isSuppressed && (await options.isSuppressed({ siteId: site.id, anonymousId: event.anonymousId, userId: event.userId })))
-      ) {
+      let suppressed = rights.isSuppressed(event);
+      if (!suppressed && options.isSuppressed) {
+        const answer = options.isSuppressed({ siteId: site.id, anonymousId: event.anonymousId, userId: event.userId });
+        suppressed = typeof answer === 'boolean' ? answer : await answer;
+      }
+      if (suppressed) {
         fail(i, 'suppressed', 'not stored: the subject has been erased', null, id);
         continue;
       }
       if (ua.bot) metrics.bots.flagged += 1;
-      items.push({ event, payload, siteId: site.id });
+      items.push({ event, raw, siteId: site.id });
       slots.push(i);
     }
     let committed: Outcome[];

@@ -51,6 +51,37 @@ describe('dedupe by event id', () => {
     expect(results[0]).toEqual({ id: event.id, status: 'duplicate' });
   });
 
+  it('stores the rest of a batch holding an id stored before the dedupe window, and that id once', async () => {
+    const t = testCollector({ dedupe: { windowMs: 60_000 } });
+    cleanups.push(t.cleanup);
+    const old = makeEnvelope();
+    await t.collector.fetch(batchRequest(batch([old])));
+    await t.collector.close();
+    // A minute later the index no longer holds the id; the same id comes again with a fresh timestamp.
+    let clock = Date.now() + 120_000;
+    const later = createCollector({
+      sites: [{ id: 'blog', writeKey: WRITE_KEY, origins: [ORIGIN] }],
+      userIdKey: USER_ID_KEY,
+      store: { path: t.path },
+      dedupe: { windowMs: 60_000 },
+      now: () => clock++,
+    });
+    const stamp = new Date(clock).toISOString();
+    const fresh = makeEnvelope({ timestamp: stamp });
+    const response = await later.fetch(batchRequest(batch([{ ...old, timestamp: stamp }, fresh], stamp)));
+    expect(response.status).toBe(200);
+    await later.close();
+    const ids = (await readStore(t.path)).events.map((e) => e.id);
+    expect(ids.filter((id) => id === old.id)).toHaveLength(1);
+    expect(ids).toContain(fresh.id);
+  });
+
+  it('refuses a store memory limit that is not a size, naming the option', () => {
+    expect(() => createCollector({ sites: [{ id: 'blog', writeKey: WRITE_KEY, origins: [ORIGIN] }], userIdKey: USER_ID_KEY, store: { path: ':memory:', memoryLimit: 'lots' } })).toThrow(
+      '[waymark] createCollector: `store.memoryLimit` must be a size',
+    );
+  });
+
   it('asks the store about ids the full in-memory index had to forget', async () => {
     const t = testCollector({ dedupe: { maxIds: 2 } });
     cleanups.push(t.cleanup);

@@ -1,6 +1,8 @@
 import { DuckDBInstance, listValue, LIST, VARCHAR, TIMESTAMPTZ, DuckDBTimestampTZValue } from '@duckdb/node-api';
-import type { DuckDBConnection } from '@duckdb/node-api';
-import type { Sink } from '@waymark/sinks';
+import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
+import type { Sink, SinkEvent, WriteResult } from '@waymark/sinks';
+import { eventColumns, toEventRow } from '@waymark/sinks';
+import type { EventRow } from '@waymark/sinks';
 import { duckdbSink, duckdbTableSql } from '@waymark/sinks/duckdb';
 
 /** An event the collector refused, kept with its reason and the payload exactly as it arrived. */
@@ -62,6 +64,14 @@ export interface ErasureJobRecord {
 export interface DuckdbStoreOptions {
   /** Database file (created if missing). Only this process may open it while the collector runs. */
   path: string;
+  /**
+   * DuckDB's `memory_limit`: how much memory its buffer pool (cached blocks, indexes, query state) may hold before
+   * it evicts or spills to disk, such as `'512MB'` or `'2GB'`. DuckDB's own default is 80% of the machine's RAM,
+   * which lets the store's memory grow for as long as the collector runs. @default '512MB'
+   */
+  memoryLimit?: string;
+  /** DuckDB's worker threads (commits, checkpoints and read queries). @default the number of CPU cores */
+  threads?: number;
 }
 
 const EVENTS = 'waymark_events';
@@ -90,6 +100,18 @@ export function dataRightsTablesSql(): string[] {
   ];
 }
 
+/** One event row through the Appender, in the column order of `duckdbTableSql` (the values `duckdbSink` writes). */
+function appendEventRow(appender: DuckDBAppender, row: EventRow): void {
+  for (const column of eventColumns) {
+    const value = row[column];
+    if (value === null) appender.appendNull();
+    else if (typeof value === 'string') appender.appendVarchar(value);
+    else if (column === 'sample_rate') appender.appendDouble(value);
+    else appender.appendTimestampTZ(new DuckDBTimestampTZValue(BigInt(value) * 1000n));
+  }
+  appender.endRow();
+}
+
 const toTimestamp = (ms: number) => new DuckDBTimestampTZValue(BigInt(Math.round(ms)) * 1000n);
 
 /** The `CREATE TABLE` statement of the failed-events table. */
@@ -104,8 +126,25 @@ export function failedEventsTableSql(table = FAILED): string {
 }
 
 /** Opens the DuckDB store: `waymark_events` (written by `duckdbSink`) and `waymark_failed_events` in one file. */
-export async function openDuckdbStore({ path }: DuckdbStoreOptions): Promise<CollectorStore> {
-  const instance = await DuckDBInstance.create(path);
+/**
+ * The DuckDB settings of the store's options (`memory_limit`, `threads`).
+ * @throws {TypeError} naming the option when `memoryLimit` is not a size or `threads` not a whole number >= 1.
+ */
+export function duckdbStoreConfig({ memoryLimit = '512MB', threads }: Omit<DuckdbStoreOptions, 'path'>): Record<string, string> {
+  if (typeof memoryLimit !== 'string' || !/^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(memoryLimit)) {
+    throw new TypeError(`[waymark] createCollector: \`store.memoryLimit\` must be a size such as '512MB' or '2GB', got ${JSON.stringify(memoryLimit)}`);
+  }
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) {
+    throw new TypeError('[waymark] createCollector: `store.threads` must be a whole number, at least 1');
+  }
+  const config: Record<string, string> = { memory_limit: memoryLimit };
+  if (threads !== undefined) config.threads = String(threads);
+  return config;
+}
+
+/** Opens the DuckDB store: `waymark_events` (written by `duckdbSink`) and `waymark_failed_events` in one file. */
+export async function openDuckdbStore({ path, ...settings }: DuckdbStoreOptions): Promise<CollectorStore> {
+  const instance = await DuckDBInstance.create(path, duckdbStoreConfig(settings));
   let db: DuckDBConnection;
   try {
     db = await instance.connect();
@@ -116,12 +155,55 @@ export async function openDuckdbStore({ path }: DuckdbStoreOptions): Promise<Col
     instance.closeSync();
     throw error;
   }
-  const events = duckdbSink({ instance, table: EVENTS });
+  const fallback = duckdbSink({ instance, table: EVENTS });
   let chain: Promise<unknown> = Promise.resolve();
   const serial = <T>(task: () => Promise<T>): Promise<T> => {
     const run = chain.then(task);
     chain = run.catch(() => undefined);
     return run;
+  };
+  let closed = false;
+  /**
+   * Appends the rows straight into the events table with one Appender, whose flush commits them in one
+   * transaction. False when DuckDB refused the batch (an id already stored that the caller did not know of, a
+   * value it cannot convert): nothing of it is stored then, and the sink's INSERT OR IGNORE path takes over.
+   */
+  const appendEvents = (rows: readonly EventRow[]) =>
+    serial(async () => {
+      const appender = await db.createAppender(EVENTS);
+      try {
+        for (const row of rows) appendEventRow(appender, row);
+        appender.flushSync();
+        return true;
+      } catch {
+        return false;
+      } finally {
+        try {
+          appender.closeSync();
+        } catch {
+          // closeSync flushes again and rethrows the refusal already handled.
+        }
+      }
+    });
+  const events: Sink = {
+    name: 'duckdb',
+    async write(batch: readonly SinkEvent[]): Promise<WriteResult> {
+      if (closed || batch.length === 0) return fallback.write(batch);
+      const rows: EventRow[] = new Array(batch.length);
+      try {
+        for (let i = 0; i < batch.length; i++) rows[i] = toEventRow(batch[i]);
+      } catch {
+        // An event the sink fails alone: let it report which one and why.
+        return fallback.write(batch);
+      }
+      if (await appendEvents(rows)) return { written: rows.length, skipped: 0, failed: [] };
+      return fallback.write(batch);
+    },
+    erase: (subject) => fallback.erase!(subject),
+    close() {
+      closed = true;
+      return fallback.close!();
+    },
   };
   return {
     events,

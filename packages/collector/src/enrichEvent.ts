@@ -44,6 +44,24 @@ export interface RequestFacts {
   sentAt: number;
   /** Today's visitor-hash salt. */
   salt: Buffer;
+  /**
+   * Results shared by the events of one request, so work that gives the same answer for each of them is done once:
+   * the visitor hash (the same site, IP, User-Agent and salt for all), and the reduced URLs and pseudonymised user
+   * ids already computed. Made by {@link createRequestCache}; lives as long as the request.
+   */
+  cache?: RequestCache;
+}
+
+/** Per-request memo of {@link RequestFacts.cache}. */
+export interface RequestCache {
+  visitorId?: string;
+  readonly urls: Map<string, string>;
+  readonly userIds: Map<string, string>;
+}
+
+/** A fresh, empty {@link RequestCache} for one request. */
+export function createRequestCache(): RequestCache {
+  return { urls: new Map(), userIds: new Map() };
 }
 
 /** Settings of {@link enrichEvent}. */
@@ -112,6 +130,21 @@ export function referrerHost(referrer: string | undefined): string | undefined {
  * The raw IP and User-Agent are not part of the result.
  */
 export function enrichEvent(envelope: Envelope, facts: RequestFacts, settings: EnrichSettings, ua: ReturnType<typeof classifyUserAgent>): CollectedEvent {
+  const cache = facts.cache;
+  const strip = (url: string) => {
+    if (!cache) return stripQuery(url, settings.keepQueryKeys);
+    let stripped = cache.urls.get(url);
+    if (stripped === undefined) {
+      stripped = stripQuery(url, settings.keepQueryKeys);
+      cache.urls.set(url, stripped);
+    }
+    return stripped;
+  };
+  let visitorId = cache?.visitorId;
+  if (visitorId === undefined) {
+    visitorId = visitorHash(facts.salt, facts.siteId, facts.ip, facts.userAgent);
+    if (cache) cache.visitorId = visitorId;
+  }
   const skew = facts.receivedAt - facts.sentAt;
   // A clock that runs ahead must not put an event after its arrival.
   const timestamp = Math.min(Date.parse(envelope.timestamp) + skew, facts.receivedAt);
@@ -120,7 +153,7 @@ export function enrichEvent(envelope: Envelope, facts: RequestFacts, settings: E
   const gpc = consent.gpc || facts.gpc;
   const server: ServerContext = {
     siteId: facts.siteId,
-    visitorId: visitorHash(facts.salt, facts.siteId, facts.ip, facts.userAgent),
+    visitorId,
     device: ua.device,
     ...(ua.browser ? { browser: ua.browser } : {}),
     ...(ua.os ? { os: ua.os } : {}),
@@ -136,15 +169,22 @@ export function enrichEvent(envelope: Envelope, facts: RequestFacts, settings: E
       ...envelope.context,
       page: {
         ...pageRest,
-        url: stripQuery(page.url, settings.keepQueryKeys),
-        path: stripQuery(page.path, settings.keepQueryKeys),
+        url: strip(page.url),
+        path: strip(page.path),
         ...(referrer ? { referrer } : {}),
       },
       consent: { ...consent, gpc, marketing: consent.marketing && !gpc },
       server,
     },
   };
-  if (envelope.userId !== undefined) event.userId = pseudonymise(envelope.userId, settings.userIdKey);
+  if (envelope.userId !== undefined) {
+    let userId = cache?.userIds.get(envelope.userId);
+    if (userId === undefined) {
+      userId = pseudonymise(envelope.userId, settings.userIdKey);
+      cache?.userIds.set(envelope.userId, userId);
+    }
+    event.userId = userId;
+  }
   if (facts.country) event.country = facts.country;
   return event;
 }

@@ -134,21 +134,25 @@ describe('loadConfig', () => {
       readKeys: [{ name: 'ops', hash, role: 'admin' }, { name: 'ana', key: '${ANA_KEY}', role: 'creator', authorId: 'ana' }],
       readRateLimit: { perSecond: 2 },
       retention: { months: 13, intervalMs: 0 },
+      store: { path: 'events.duckdb', memoryLimit: '1GB', threads: 2 },
     };
     const ok = config(load({ files: { '/srv/waymark.config.json': good }, env: { WAYMARK_USER_ID_KEY: KEY, ANA_KEY: 'k'.repeat(32) } }));
     expect(ok.collector.readKeys).toEqual([{ name: 'ops', hash, role: 'admin' }, { name: 'ana', key: 'k'.repeat(32), role: 'creator', authorId: 'ana' }]);
     expect(ok.collector.readRateLimit).toEqual({ perSecond: 2 });
     expect(ok.collector.retention).toEqual({ months: 13, intervalMs: 0 });
+    expect(ok.collector.store).toMatchObject({ memoryLimit: '1GB', threads: 2 });
     const bad = {
       sites: [site],
       readKeys: [{ name: 'a', role: 'owner', hash }, { name: 'b', role: 'creator', key: 'k'.repeat(32) }, { name: 'c', role: 'admin' }],
       retention: { months: 0 },
+      store: { path: 'events.duckdb', memoryLimit: 'lots' },
     };
     expect(issues(load({ files: { '/srv/waymark.config.json': bad }, env: { WAYMARK_USER_ID_KEY: KEY } }))).toEqual([
+      { where: 'waymark.config.json: store.memoryLimit', message: 'must be a size such as "512MB" or "2GB"' },
       { where: 'waymark.config.json: readKeys[0].role', message: 'must be "admin", "creator" or "marketing"' },
       { where: 'waymark.config.json: readKeys[1].authorId', message: 'a creator key needs "authorId"' },
       { where: 'waymark.config.json: readKeys[2]', message: 'give either "hash" or "key" (not both)' },
-      { where: 'waymark.config.json: retention.months', message: expect.stringMatching(/months/) },
+      { where: 'waymark.config.json: retention.months', message: 'must be above 0 months' },
     ]);
   });
 

@@ -221,7 +221,11 @@ const configSchema = z.strictObject({
   $schema: z.string().optional(),
   port: z.number().int('must be a whole number').min(0, 'must be 0..65535').max(65535, 'must be 0..65535'),
   host: nonEmpty,
-  store: z.strictObject({ path: nonEmpty }),
+  store: z.strictObject({
+    path: nonEmpty,
+    memoryLimit: z.string().regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, 'must be a size such as "512MB" or "2GB"').optional(),
+    threads: positiveInt('threads').optional(),
+  }),
   userIdKey: z
     .string({ error: (issue) => (issue.input === undefined ? 'is missing: set WAYMARK_USER_ID_KEY to 64 hex characters (openssl rand -hex 32)' : undefined) })
     .regex(hexKey, 'must be 64 hex characters (32 bytes): make one with `openssl rand -hex 32`'),
