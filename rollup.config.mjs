@@ -37,9 +37,15 @@ function packageBuild(dir) {
   ];
   const external = (id) =>
     id.startsWith('node:') || builtinModules.includes(id) || deps.some((d) => id === d || id.startsWith(`${d}/`));
-  // Executables get a shebang here, so their sources carry none (Rollup would keep both); other entries may ask for a
-  // banner such as 'use client'.
-  const banner = (chunk) => (chunk.isEntry && bins.includes(chunk.name) ? '#!/usr/bin/env node' : (pkg.waymark?.banner ?? ''));
+  // Executables get a shebang here, so their sources carry none (Rollup would keep both). A package may ask for a
+  // banner such as 'use client': one string for every file, or one per entry name (`{ "index": "'use client';" }`).
+  const banners = pkg.waymark?.banner;
+  const banner = (chunk) =>
+    chunk.isEntry && bins.includes(chunk.name)
+      ? '#!/usr/bin/env node'
+      : typeof banners === 'object'
+        ? ((chunk.isEntry && banners[chunk.name]) || '')
+        : (banners ?? '');
   const outputs = [{ dir: join(dir, 'dist'), format: 'es', entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js', banner }];
   if (wantsCjs) {
     outputs.push({ dir: join(dir, 'dist'), format: 'cjs', entryFileNames: '[name].cjs', chunkFileNames: '[name]-[hash].cjs', exports: 'named', banner });

@@ -1,0 +1,65 @@
+// @vitest-environment node
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createCollector } from '@waymark/collector';
+import type { Collector } from '@waymark/collector';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { collectorRoute, createServerTracker, track } from './server';
+
+const origin = 'https://blog.example';
+const readKey = 'rk_test_next_server_0123456789';
+
+describe('@waymark/next/server', () => {
+  let dir: string;
+  let collector: Collector;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'waymark-next-'));
+    collector = createCollector({
+      sites: [{ id: 'blog', writeKey: 'wk_blog', origins: [origin] }],
+      userIdKey: '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff',
+      store: { path: join(dir, 'events.duckdb') },
+      readKeys: [{ name: 'test', key: readKey, role: 'admin' }],
+    });
+  });
+  afterAll(async () => {
+    await collector.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const route = () => collectorRoute(collector);
+  /** What the collector stored, through the read API mounted under /wm. */
+  const stored = async () => {
+    const response = await route().GET(new Request(`${origin}/wm/v1/events?format=ndjson`, { headers: { authorization: `Bearer ${readKey}` } }));
+    expect(response.status).toBe(200);
+    return (await response.text()).split('\n').filter(Boolean).map((line) => JSON.parse(line));
+  };
+  /** A fetch that reaches the mounted route in-process, as the app's own origin would. */
+  const viaRoute: typeof fetch = (input, init) => route().POST(new Request(input, init));
+
+  it('stores a server event sent through the route mounted under the app origin', async () => {
+    const tracker = createServerTracker({ endpoint: `${origin}/wm`, writeKey: 'wk_blog', origin, fetch: viaRoute });
+    await tracker.track('comment_posted', { postId: 'lisbon-3-days', length: 42 });
+    const events = await stored();
+    expect(events.map((e) => [e.name, e.properties])).toEqual([['comment_posted', { postId: 'lisbon-3-days', length: 42 }]]);
+  });
+
+  it('answers the CORS preflight through the route', async () => {
+    const response = await route().OPTIONS(
+      new Request(`${origin}/wm/v1/batch?key=wk_blog`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST' } }),
+    );
+    expect(response.status).toBeLessThan(300);
+    expect(response.headers.get('access-control-allow-origin')).toBe(origin);
+  });
+
+  it('reports a refused event to onError and never rejects', async () => {
+    const errors: Error[] = [];
+    const tracker = createServerTracker({ endpoint: `${origin}/wm`, writeKey: 'wk_unknown', origin, fetch: viaRoute, onError: (e) => errors.push(e) });
+    await expect(tracker.track('comment_posted', { postId: 'p', length: 1 })).resolves.toBeUndefined();
+    expect(errors.map((e) => e.message)).toEqual(['[waymark] comment_posted not stored: 401']);
+  });
+
+  it('throws a fix-it message in development when track() has no configuration', () => {
+    expect(() => track('comment_posted', { postId: 'p', length: 1 })).toThrow(/WAYMARK_ENDPOINT, WAYMARK_WRITE_KEY and WAYMARK_ORIGIN/);
+  });
+});
