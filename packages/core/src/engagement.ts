@@ -12,6 +12,8 @@ export { trackForms } from './trackForms';
 export type { FormsOptions } from './trackForms';
 export { trackLinks } from './trackLinks';
 export type { LinksOptions, LinkRule, ProductType } from './trackLinks';
+export { trackOnView } from './trackOnView';
+export type { OnViewEvent, OnViewOptions } from './trackOnView';
 export { readContentMetadata, withContentMetadata } from './readContentMetadata';
 export type { ContentMetadata } from './readContentMetadata';
 export { trackWebVitals } from './trackWebVitals';
