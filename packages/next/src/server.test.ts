@@ -52,6 +52,14 @@ describe('@waymark/next/server', () => {
     expect(response.headers.get('access-control-allow-origin')).toBe(origin);
   });
 
+  it('serves every collector route under the mount with basePath', async () => {
+    const mounted = collectorRoute(collector, { basePath: '/wm' });
+    expect((await mounted.GET(new Request(`${origin}/wm/health`))).status).toBe(200);
+    expect((await (await mounted.GET(new Request(`${origin}/wm/openapi.json`))).json()).openapi).toMatch(/^3\.1/);
+    // Without basePath only /v1/ paths are found under a mount.
+    expect((await route().GET(new Request(`${origin}/wm/health`))).status).toBe(404);
+  });
+
   it('reports a refused event to onError and never rejects', async () => {
     const errors: Error[] = [];
     const tracker = createServerTracker({ endpoint: `${origin}/wm`, writeKey: 'wk_unknown', origin, fetch: viaRoute, onError: (e) => errors.push(e) });

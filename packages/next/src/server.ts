@@ -20,11 +20,17 @@ export type RouteHandler = (request: Request) => Promise<Response>;
  *
  * export const { GET, POST, OPTIONS, DELETE } = collectorRoute(collector);
  */
-export function collectorRoute(collector: FetchHandler): Record<'GET' | 'POST' | 'OPTIONS' | 'DELETE', RouteHandler> {
+export function collectorRoute(
+  collector: FetchHandler,
+  options: CollectorRouteOptions = {},
+): Record<'GET' | 'POST' | 'OPTIONS' | 'DELETE', RouteHandler> {
   const handle: RouteHandler = async (request) => {
     const url = new URL(request.url);
-    const at = url.pathname.indexOf('/v1/');
-    if (at > 0) url.pathname = url.pathname.slice(at);
+    if (options.basePath && url.pathname.startsWith(`${options.basePath}/`)) url.pathname = url.pathname.slice(options.basePath.length);
+    else {
+      const at = url.pathname.indexOf('/v1/');
+      if (at > 0) url.pathname = url.pathname.slice(at);
+    }
     const init: RequestInit & { duplex?: 'half' } = { method: request.method, headers: request.headers, signal: request.signal };
     if (request.body) {
       init.body = request.body;
@@ -33,6 +39,16 @@ export function collectorRoute(collector: FetchHandler): Record<'GET' | 'POST' |
     return collector.fetch(new Request(url, init));
   };
   return { GET: handle, POST: handle, OPTIONS: handle, DELETE: handle };
+}
+
+/** Options of {@link collectorRoute}. */
+export interface CollectorRouteOptions {
+  /**
+   * Where the route is mounted, such as `/wm` for `app/wm/[...path]/route.ts`: stripped from every path, so the
+   * collector's `/health`, `/dashboard` and `/openapi.json` answer under the mount too.
+   * @default only `/v1/…` paths are found, wherever they are mounted
+   */
+  basePath?: string;
 }
 
 /** Options of {@link createServerTracker}. */
