@@ -86,7 +86,7 @@ describe('ga4Sink', () => {
   });
 
   it('names a malformed measurement id', () => {
-    expect(() => ga4Sink({ measurementId: 'UA-1', apiSecret: 'x' })).toThrow('[waymark] ga4Sink: option `measurementId` must look like "G-XXXXXXXXXX"');
+    expect(() => ga4Sink({ measurementId: 'UA-1', apiSecret: 'x' })).toThrow('[waymark] ga4Sink: option `measurementId` must look like "G-A1B2C3D4E5"');
   });
 });
 

@@ -6,7 +6,7 @@ import { invalidOption } from './sinkError';
 
 /** Options of {@link ga4Sink}. */
 export interface Ga4SinkOptions extends ForwarderOptions {
-  /** The web stream's measurement id, `G-XXXXXXXXXX` (Admin > Data streams). */
+  /** The web stream's measurement id, `G-A1B2C3D4E5` (Admin > Data streams). */
   measurementId: string;
   /** A Measurement Protocol API secret of that stream. Sent in the query string, as the protocol requires; never logged. */
   apiSecret: string;
@@ -89,11 +89,11 @@ function toGa4(event: SinkEvent): { item: Ga4Event } | { skip: true } | { fail: 
  * @example
  * ```ts
  * import { ga4Sink } from '@waymark/sinks/ga4';
- * const sink = ga4Sink({ measurementId: 'G-XXXXXXXXXX', apiSecret: process.env.GA4_API_SECRET! });
+ * const sink = ga4Sink({ measurementId: 'G-A1B2C3D4E5', apiSecret: process.env.GA4_API_SECRET! });
  * ```
  */
 export function ga4Sink(options: Ga4SinkOptions): Sink {
-  if (!/^G-[A-Z0-9]+$/.test(options?.measurementId ?? '')) invalidOption('ga4Sink', 'measurementId', `must look like "G-XXXXXXXXXX" (Admin > Data streams), got ${JSON.stringify(options?.measurementId)}`);
+  if (!/^G-[A-Z0-9]+$/.test(options?.measurementId ?? '')) invalidOption('ga4Sink', 'measurementId', `must look like "G-A1B2C3D4E5" (Admin > Data streams), got ${JSON.stringify(options?.measurementId)}`);
   if (typeof options.apiSecret !== 'string' || options.apiSecret === '') invalidOption('ga4Sink', 'apiSecret', 'is required: create one under Admin > Data streams > Measurement Protocol API secrets');
   const url = new URL(checkUrl('ga4Sink', 'endpoint', options.endpoint ?? 'https://www.google-analytics.com/mp/collect'));
   url.searchParams.set('measurement_id', options.measurementId);
