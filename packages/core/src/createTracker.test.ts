@@ -722,6 +722,22 @@ describe('createTracker page exit', () => {
     expect(exit.requests).toHaveLength(0);
   });
 
+  it('sends at once what is tracked after the page exit began, until the page is shown again', async () => {
+    const live = recorder();
+    const exit = recorder();
+    const tracker = make({ consent: 'granted', transport: live.transport, unloadTransport: exit.transport, flushAt: 1000 });
+    window.dispatchEvent(new Event('pagehide'));
+    // An engagement listener that runs after the tracker's own reports the final reading.
+    tracker.track('engaged_time_reported', { engagedMs: 1200, final: true });
+    expect(exit.requests).toHaveLength(1);
+    expect(exit.requests[0].unloading).toBe(true);
+    window.dispatchEvent(new Event('pageshow'));
+    tracker.track('post_read', { engagedMs: 1300 });
+    await tick();
+    expect(exit.requests).toHaveLength(1);
+    expect(tracker.stats().queued).toBe(1);
+  });
+
   it('sends with a keepalive fetch by default at page exit', async () => {
     const fetchMock = vi.fn(async (_url: string, _init: RequestInit) => new Response(null, { status: 200 }));
     vi.stubGlobal('fetch', fetchMock);

@@ -243,6 +243,7 @@ export function createTracker<M extends object = RegisteredEvents>(options: Trac
   let lastAdopt = 0;
   let flushing: Promise<void> | undefined;
   let destroyed = false;
+  let hidden = false;
 
   const report = (code: WaymarkErrorCode, message: string, cause?: unknown) => {
     const error = new WaymarkError(code, message, { cause });
@@ -305,7 +306,9 @@ export function createTracker<M extends object = RegisteredEvents>(options: Trac
     queue.push(item);
     bound(queue);
     store('add', [item.e]);
-    if (queue.length >= flushAt && Date.now() >= retryAt) Promise.resolve().then(() => send());
+    // Tracked while the page is being left (by a listener that ran after ours): send it now, with keepalive.
+    if (hidden) send(true);
+    else if (queue.length >= flushAt && Date.now() >= retryAt) Promise.resolve().then(() => send());
     else schedule(Math.max(flushInterval, retryAt - Date.now()));
   };
 
@@ -455,8 +458,9 @@ export function createTracker<M extends object = RegisteredEvents>(options: Trac
     identity.save();
     send(true);
   };
+  // pagehide and a hidden visibilitychange start a page exit; pageshow (back from the bfcache) or visible end it.
   const onHide = (event: Event) => {
-    if (event.type === 'pagehide' || doc.visibilityState === 'hidden') exit();
+    if ((hidden = event.type === 'pagehide' || doc.visibilityState === 'hidden')) exit();
   };
   const onOnline = () => {
     lastAdopt = attempt = retryAt = 0;
@@ -465,6 +469,7 @@ export function createTracker<M extends object = RegisteredEvents>(options: Trac
   const listen = (method: 'addEventListener' | 'removeEventListener') => {
     doc[method]('visibilitychange', onHide);
     win[method]('pagehide', onHide);
+    win[method]('pageshow', onHide);
     win[method]('online', onOnline);
   };
   listen('addEventListener');
