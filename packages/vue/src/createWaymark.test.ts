@@ -5,7 +5,7 @@ import type { Envelope } from '@waymark/taxonomy';
 import { mount } from '@vue/test-utils';
 import { createApp, defineComponent, h, ref, resolveDirective, withDirectives } from 'vue';
 import type { PropType } from 'vue';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createWaymark, useTracker } from './index';
 
 /** A tracker whose transport keeps what goes over the wire. */
@@ -89,14 +89,32 @@ describe('createWaymark', () => {
     expect(sent).toEqual([]);
   });
 
-  it('sends v-track:view once when the element mounts, not on clicks or updates', async () => {
+  it('sends v-track:view once the element has been seen, not on mount, clicks or updates', async () => {
+    // jsdom has no IntersectionObserver: this one reports the element fully visible as soon as it is observed.
+    let seen = 0;
+    vi.stubGlobal(
+      'IntersectionObserver',
+      class {
+        constructor(private readonly report: (entries: object[]) => void) {}
+        observe(target: Element) {
+          seen++;
+          this.report([{ target, isIntersecting: true, intersectionRatio: 1 }]);
+        }
+        disconnect() {}
+      },
+    );
     const { tracker, sent } = recordingTracker();
     const viewed = { name: 'destination_viewed', properties: { destination: { country: 'PT', city: 'Lisbon' } } };
     const wrapper = mount(TrackedButton, { props: { binding: viewed, arg: 'view' }, global: { plugins: [createWaymark({ tracker })] } });
     await wrapper.find('#b').trigger('click');
     await wrapper.setProps({ binding: { ...viewed } });
     await tracker.flush();
+    expect(sent).toEqual([]);
+    await vi.waitFor(() => expect(seen).toBe(1));
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await tracker.flush();
     expect(sent.map((e) => [e.name, e.properties])).toEqual([['destination_viewed', viewed.properties]]);
+    vi.unstubAllGlobals();
   });
 
   it('stops listening for clicks once the element is unmounted', async () => {

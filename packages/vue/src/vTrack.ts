@@ -1,4 +1,5 @@
 import type { Tracker } from '@waymark/core';
+import { trackOnView } from '@waymark/core/engagement';
 import type { RegisteredEvents } from '@waymark/taxonomy';
 import type { Directive, DirectiveBinding } from 'vue';
 
@@ -10,7 +11,7 @@ export type TrackBinding<M extends object = RegisteredEvents> = {
   [N in keyof M & string]: {} extends M[N] ? { name: N; properties?: M[N] } : { name: N; properties: M[N] };
 }[keyof M & string];
 
-/** When `v-track` sends: `click` (the default) on every click, `view` once when the element is mounted. */
+/** When `v-track` sends: `click` (the default) on every click, `view` once the element has been seen. */
 export type TrackTrigger = 'click' | 'view';
 
 /** State `v-track` keeps on its element. */
@@ -23,8 +24,9 @@ interface Tracked extends Element {
  *
  * - `v-track="{ name: 'post_shared', properties: { network: 'pinterest' } }"` (or `v-track:click`) sends the event
  *   on each click; it never prevents or delays the click.
- * - `v-track:view="{ name: 'destination_viewed', properties: { destination } }"` sends it once when the element is
- *   mounted. Give a reused element a `:key` (such as the route's path) to send it again for new content.
+ * - `v-track:view="{ name: 'destination_viewed', properties: { destination } }"` sends it once the element has been at
+ *   least half visible for a second (`trackOnView` from `@waymark/core/engagement`). Give a reused element a `:key`
+ *   (such as the route's path) to count it again for new content.
  *
  * A value of `null` or `undefined` sends nothing.
  */
@@ -35,7 +37,10 @@ export function createTrackDirective(tracker: Tracker): Directive<Element, Track
   return {
     mounted(el: Tracked, { arg, value }: DirectiveBinding<TrackBinding | null | undefined, string, TrackTrigger>) {
       const state: NonNullable<Tracked['_waymark']> = (el._waymark = { binding: value });
-      if (arg === 'view') send(value);
+      if (arg === 'view') {
+        // Seen, not just rendered: half visible for a second, sent once (core's trackOnView).
+        if (value?.name) state.off = trackOnView(tracker as Tracker<any>, { element: el, name: value.name, properties: value.properties as object });
+      }
       else {
         const onClick = () => send(state.binding);
         el.addEventListener('click', onClick);
