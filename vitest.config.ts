@@ -21,6 +21,27 @@ export default defineConfig({
         },
       },
       {
+        // @waymark/react's unit and SSR tests again on React 18, the oldest major in its peer range, from the npm
+        // aliases react-18 and react-dom-18: Vite's aliases for what Vite resolves, the setup file for Node's require().
+        extends: true,
+        resolve: {
+          alias: [
+            { find: /^react(\/.*)?$/, replacement: 'react-18$1' },
+            { find: /^react-dom(\/.*)?$/, replacement: 'react-dom-18$1' },
+          ],
+        },
+        test: {
+          name: 'unit-react18',
+          environment: 'jsdom',
+          include: ['packages/react/src/**/*.test.{ts,tsx}'],
+          exclude: ['**/*.production.test.*', '**/node_modules/**'],
+          setupFiles: ['./scripts/vitest/react18Setup.ts'],
+          // The setup file changes Node's resolver for its whole worker: never hand that worker to another project.
+          isolate: true,
+          env: { WAYMARK_REACT_MAJOR: '18' },
+        },
+      },
+      {
         extends: true,
         test: {
           name: 'unit-node',

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumPath } from '../../../scripts/e2e/chromiumPath';
 import { duplicateIds } from '../../../scripts/e2e/duplicateIds';
 import { launchChromium } from '../../../scripts/e2e/launchChromium';
+import { quietCount } from '../../../scripts/e2e/quietCount';
 
 const chromium = chromiumPath();
 if (!chromium) console.warn('[waymark] Chromium not found: set CHROMIUM_PATH or apt-get install chromium');
@@ -18,6 +19,7 @@ const nextBin = createRequire(import.meta.url).resolve('next/dist/bin/next');
 
 interface Received {
   id: string;
+  anonymousId: string;
   name: string;
   properties: Record<string, unknown>;
   timestamp: string;
@@ -146,13 +148,45 @@ describe.skipIf(!chromium)('Next.js travel blog in Chromium', () => {
     await context.close();
   });
 
+  it('sends one page view per Pages Router navigation with the pattern from the router', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${origin}/guides`);
+    await page.waitForSelector('#accept');
+    await page.evaluate(() => Object.assign(window, { loadedOnce: true }));
+    await page.click('#accept');
+    await expect.poll(() => page.locator('#consent').count()).toBe(0);
+
+    await navigate(page, 'main a:has-text("Packing light")', '/guides/packing-light', 'Packing light');
+    await navigate(page, 'main a:has-text("Rail passes, honestly")', '/guides/rail-passes', 'Rail passes, honestly');
+    await navigate(page, 'main a:text-is("All guides")', '/guides', 'Guides');
+    expect(await page.evaluate(() => (window as unknown as { loadedOnce?: boolean }).loadedOnce)).toBe(true);
+    // From the Pages Router to an App Router page, Next loads the whole page.
+    await navigate(page, 'header nav a:text-is("Portugal")', '/destinations/pt', 'Portugal');
+    expect(await page.evaluate(() => (window as unknown as { loadedOnce?: boolean }).loadedOnce)).toBeUndefined();
+
+    /** This reader's page views: the first test never opens a guide. */
+    const readerViews = (events: Received[]) => {
+      const views = named(events, 'page_viewed');
+      const reader = new Set(views.filter((e) => e.context.page.path.startsWith('/guides')).map((e) => e.anonymousId));
+      return views.filter((e) => reader.has(e.anonymousId));
+    };
+    await expect.poll(async () => readerViews(await received()).length, { timeout: 15_000, interval: 500 }).toBe(5);
+    await page.waitForTimeout(1500); // a late duplicate would arrive within a flush interval
+    const pageViews = readerViews(await received()).sort((a, b) => Date.parse(a.timestamp) - Date.parse(b.timestamp));
+    expect(pageViews.map((e) => [e.context.page.path, e.context.page.route])).toEqual([
+      ['/guides', '/guides'],
+      ['/guides/packing-light', '/guides/[slug]'],
+      ['/guides/rail-passes', '/guides/[slug]'],
+      ['/guides', '/guides'],
+      ['/destinations/pt', '/destinations/[country]'],
+    ]);
+    expect(duplicateIds(pageViews)).toEqual([]);
+    await context.close();
+  });
+
   it('sends nothing at all when the reader declines', async () => {
-    // Pages of earlier tests may still be delivering their exit reports: count once the store is quiet.
-    let before = -1;
-    for (let now = (await received()).length; now !== before; now = (await received()).length) {
-      before = now;
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-    }
+    const before = await quietCount(async () => (await received()).length);
     const context = await browser.newContext();
     const page = await context.newPage();
     const batches: string[] = [];

@@ -1,7 +1,7 @@
 import { usePageViews } from '@waymark/react';
 import { useEffect } from 'react';
+import { findDestination, findPost } from '@waymark/example-blog-content';
 import { ConsentBanner } from './ConsentBanner';
-import { findDestination, findPost } from './content';
 import { AboutPage } from './pages/AboutPage';
 import { DestinationPage } from './pages/DestinationPage';
 import { HomePage } from './pages/HomePage';

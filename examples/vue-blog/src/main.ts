@@ -1,7 +1,7 @@
 import { createApp } from 'vue';
 import { createWaymark, trackRouter } from '@waymark/vue';
+import { findDestination, findPost } from '@waymark/example-blog-content';
 import App from './App.vue';
-import { findDestination, findPost } from './content';
 import { createBlogRouter } from './router';
 
 // server.mjs writes the collector's URL into index.html; `vite dev` falls back to a local collector.

@@ -1,5 +1,5 @@
 import { createRouter, createWebHistory } from 'vue-router';
-import { findDestination, findPost } from './content';
+import { findDestination, findPost } from '@waymark/example-blog-content';
 import DestinationPage from './pages/DestinationPage.vue';
 import HomePage from './pages/HomePage.vue';
 import NotFoundPage from './pages/NotFoundPage.vue';

@@ -1,6 +1,6 @@
 import { useTrackOnView } from '@waymark/react';
 import { useRef } from 'react';
-import type { Destination } from '../content';
+import type { Destination } from '@waymark/example-blog-content';
 import { Link } from '../router';
 
 /** A destination: its posts; `destination_viewed` once its heading was seen. */

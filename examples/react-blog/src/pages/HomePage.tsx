@@ -1,7 +1,7 @@
 import { useTrackOnView } from '@waymark/react';
 import { useRef } from 'react';
-import { destinations } from '../content';
-import type { Destination } from '../content';
+import { destinations } from '@waymark/example-blog-content';
+import type { Destination } from '@waymark/example-blog-content';
 import { Link } from '../router';
 
 /** A destination card: counts as viewed once half of it was on screen for a second. */

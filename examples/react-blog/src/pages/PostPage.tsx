@@ -1,8 +1,8 @@
 import { useReadTime, useTracker, useTrackOnView } from '@waymark/react';
 import { useRef } from 'react';
 import type { ReactNode } from 'react';
+import type { Destination, Post } from '@waymark/example-blog-content';
 import { CommentForm } from '../CommentForm';
-import type { Destination, Post } from '../content';
 
 const networks = [
   { network: 'pinterest', label: 'Pin it' },
