@@ -104,8 +104,23 @@ it('exits 1 naming --port when the port is in use, and leaves the store reopenab
 it('prints the serve help with exit 0 and an unknown command with exit 2', async () => {
   const help = waymark(['serve', '--help']);
   expect((await help.exited)[0]).toBe(0);
-  expect(help.output().stdout).toContain('Usage: waymark serve [flags]');
+  expect(help.output().stdout).toContain('Usage: waymark-collector serve [flags]');
+  // Only `waymark serve` of @waymark/report refreshes report rollups.
+  expect(help.output().stdout).not.toContain('rollups');
   const unknown = waymark(['reprot']);
   expect((await unknown.exited)[0]).toBe(2);
-  expect(unknown.output().stderr).toContain('[waymark] unknown command "reprot": use one of serve');
+  expect(unknown.output().stderr).toContain('[waymark] unknown command "reprot": use one of serve (waymark-collector --help)');
 }, 30_000);
+
+it('runs in-process through runCollectorCli and returns the exit code', async () => {
+  const { runCollectorCli } = await import('./node');
+  const errors: unknown[][] = [];
+  const error = console.error;
+  console.error = (...args: unknown[]) => void errors.push(args);
+  try {
+    expect(await runCollectorCli(['serve', '--nope'], { name: 'waymark' })).toBe(2);
+  } finally {
+    console.error = error;
+  }
+  expect(errors.map((line) => line.join(' ')).join('\n')).toContain('Run `waymark serve --help` for the flags');
+});

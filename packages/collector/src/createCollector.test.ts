@@ -1,3 +1,4 @@
+import { DuckDBInstance } from '@duckdb/node-api';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createCollector } from './createCollector';
 import { ORIGIN, USER_ID_KEY, WRITE_KEY, batch, batchRequest, makeEnvelope, readStore, tempDir, testCollector } from './testSupport';
@@ -308,5 +309,144 @@ describe('createCollector options', () => {
     expect(() =>
       createCollector({ sites: [{ id: 'blog', writeKey: WRITE_KEY, origins: [ORIGIN] }], userIdKey: 'short', store: { path: `${temp.dir}/x.duckdb` } }),
     ).toThrow(/userIdKey. must be 32 bytes/);
+  });
+});
+
+/** The rows of `waymark_ingest_stats`, read after the collector has closed the file. */
+async function readIngestStats(path: string): Promise<Record<string, unknown>[]> {
+  const instance = await DuckDBInstance.create(path, { access_mode: 'READ_ONLY' });
+  const db = await instance.connect();
+  try {
+    const reader = await db.runAndReadAll('SELECT CAST(day AS VARCHAR) AS day, site_id, accepted, duplicates, rejected FROM waymark_ingest_stats ORDER BY day, site_id');
+    return reader.getRowObjectsJson() as Record<string, unknown>[];
+  } finally {
+    db.closeSync();
+    instance.closeSync();
+  }
+}
+
+describe('waymark_ingest_stats', () => {
+  it('adds accepted, duplicate and rejected events per UTC day and site as batches commit', async () => {
+    let clock = Date.parse('2026-05-01T23:59:59Z');
+    const { collector, path } = setup({ now: () => clock });
+    const send = (events: unknown[]) => collector.fetch(batchRequest(batch(events, new Date(clock).toISOString())));
+    const at = () => makeEnvelope({ timestamp: new Date(clock).toISOString() });
+    const first = at();
+    const noConsent = at();
+    noConsent.context = { ...noConsent.context, consent: { ...noConsent.context.consent, analytics: false } };
+    const statuses = (response: Response) => response.json().then((body: { results: { status: string }[] }) => body.results.map((r) => r.status));
+    expect(await statuses(await send([first, first, { id: 'not-an-event' }, noConsent]))).toEqual(['accepted', 'duplicate', 'rejected', 'rejected']);
+    expect(await statuses(await send([at(), first]))).toEqual(['accepted', 'duplicate']);
+    clock = Date.parse('2026-05-02T00:00:01Z');
+    expect(await statuses(await send([at()]))).toEqual(['accepted']);
+    // The in-memory counters of /metrics stay as they were.
+    const metrics = await (await collector.fetch(new Request('http://collector.test/metrics'))).text();
+    expect(metrics).toContain('waymark_events_accepted_total 3\n');
+    expect(metrics).toContain('waymark_duplicates_dropped_total 2\n');
+    await collector.close();
+    expect(await readIngestStats(path)).toEqual([
+      { day: '2026-05-01', site_id: 'blog', accepted: '2', duplicates: '2', rejected: '2' },
+      { day: '2026-05-02', site_id: 'blog', accepted: '1', duplicates: '0', rejected: '0' },
+    ]);
+  });
+});
+
+describe('waymark_ingest_stats while running', () => {
+  it('adds the counts within about a second of the commit', async () => {
+    let accepted = -1;
+    const { collector } = setup({
+      maintenance: {
+        everyMs: 20,
+        async run(connection) {
+          accepted = Number((await connection.runAndReadAll('SELECT coalesce(sum(accepted), 0) FROM waymark_ingest_stats')).getRows()[0][0]);
+        },
+      },
+    });
+    await collector.fetch(batchRequest(batch([makeEnvelope(), makeEnvelope()])));
+    await vi.waitFor(() => expect(accepted).toBe(2), { timeout: 3000, interval: 20 });
+  });
+});
+
+describe('maintenance', () => {
+  it('runs the task on the store periodically, one run at a time', async () => {
+    let running = 0;
+    let overlapped = false;
+    const seen: number[] = [];
+    const { collector, path } = setup({
+      maintenance: {
+        everyMs: 5,
+        async run(connection) {
+          running += 1;
+          if (running > 1) overlapped = true;
+          await connection.run('CREATE OR REPLACE TABLE maintenance_probe AS SELECT count(*) AS events FROM waymark_events');
+          seen.push(Number((await connection.runAndReadAll('SELECT events FROM maintenance_probe')).getRows()[0][0]));
+          await new Promise((resolve) => setTimeout(resolve, 10));
+          running -= 1;
+        },
+      },
+    });
+    await collector.fetch(batchRequest(batch([makeEnvelope(), makeEnvelope()])));
+    await vi.waitFor(() => expect(seen.filter((n) => n === 2).length).toBeGreaterThanOrEqual(3));
+    const metrics = await (await collector.fetch(new Request('http://collector.test/metrics'))).text();
+    expect(Number(/^waymark_maintenance_runs_total (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(3);
+    expect(metrics).toContain('waymark_maintenance_failures_total 0\n');
+    expect(Number(/^waymark_maintenance_last_success_timestamp_seconds (\S+)$/m.exec(metrics)?.[1])).toBeGreaterThan(Date.now() / 1000 - 60);
+    await collector.close();
+    expect(overlapped).toBe(false);
+    const instance = await DuckDBInstance.create(path, { access_mode: 'READ_ONLY' });
+    const db = await instance.connect();
+    expect((await db.runAndReadAll('SELECT events FROM maintenance_probe')).getRows()[0][0]).toBe(2n);
+    db.closeSync();
+    instance.closeSync();
+  });
+
+  it('logs and counts a failing run, keeps ingesting and runs again', async () => {
+    const logger = { error: vi.fn(), warn: vi.fn() };
+    let runs = 0;
+    const { collector, path } = setup({
+      logger,
+      maintenance: {
+        everyMs: 5,
+        async run() {
+          runs += 1;
+          throw new Error('rollup table is broken');
+        },
+      },
+    });
+    await vi.waitFor(() => expect(runs).toBeGreaterThanOrEqual(2));
+    const event = makeEnvelope();
+    const response = await collector.fetch(batchRequest(batch([event])));
+    expect((await response.json()).results[0].status).toBe('accepted');
+    expect(logger.error).toHaveBeenCalledWith('[waymark] collector: the maintenance task failed; it runs again at its next interval', expect.objectContaining({ message: 'rollup table is broken' }));
+    const metrics = await (await collector.fetch(new Request('http://collector.test/metrics'))).text();
+    expect(Number(/^waymark_maintenance_failures_total (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(2);
+    expect(metrics).toContain('waymark_maintenance_last_success_timestamp_seconds 0\n');
+    await collector.close();
+    expect((await readStore(path)).events.map((e) => e.id)).toEqual([event.id]);
+  });
+
+  it('waits for a running task before closing the store', async () => {
+    let finished = false;
+    const { collector } = setup({
+      maintenance: {
+        everyMs: 60_000,
+        async run(connection) {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          await connection.run('SELECT 1');
+          finished = true;
+        },
+      },
+    });
+    await collector.ready();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await collector.close();
+    expect(finished).toBe(true);
+  });
+
+  it('refuses a maintenance option without run or a positive everyMs', () => {
+    const temp = tempDir();
+    cleanups.push(async () => temp.remove());
+    const options = { sites: [{ id: 'blog', writeKey: WRITE_KEY, origins: [ORIGIN] }], userIdKey: USER_ID_KEY, store: { path: `${temp.dir}/x.duckdb` } };
+    expect(() => createCollector({ ...options, maintenance: { everyMs: 0, run: async () => undefined } })).toThrow(/`maintenance` needs `run\(connection\)` and `everyMs` above 0/);
   });
 });

@@ -1,13 +1,14 @@
 import type { Sink, SinkEvent, WriteResult } from '@waymark/sinks';
 import { fanOutSink } from '@waymark/sinks';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { batchSchema, formatIssues, travelCatalogue, validateEnvelope } from '@waymark/taxonomy';
-import type { Catalogue } from '@waymark/taxonomy';
+import type { Catalogue, Envelope } from '@waymark/taxonomy';
 import { Hono } from 'hono';
 import { createDailySalts } from './dailySalts';
 import { createDataRights } from './dataRights';
 import type { PurgeReport } from './dataRights';
 import { duckdbStoreConfig, openDuckdbStore } from './duckdbStore';
-import type { CollectorStore, FailedRecord } from './duckdbStore';
+import type { CollectorStore, FailedEventFilter, FailedRecord, IngestStatsRow } from './duckdbStore';
 import { classifyUserAgent, createRequestCache, enrichEvent, pseudonymise, scrubPayload } from './enrichEvent';
 import { createEventStream } from './eventStream';
 import type { CollectedEvent } from './enrichEvent';
@@ -43,6 +44,33 @@ export interface SuppressionSubject {
   siteId: string;
   anonymousId: string;
   userId?: string;
+}
+
+/**
+ * Work the collector runs on its own store from time to time, such as keeping the report rollups fresh
+ * (`@waymark/report`'s `waymark serve` passes `refreshRollups` here).
+ */
+export interface MaintenanceOptions {
+  /** Pause between the end of one run and the start of the next, in ms; the first run starts once the store is open. */
+  everyMs: number;
+  /**
+   * The work, on a DuckDB connection of the store kept for it (time zone UTC). Runs never overlap each other, an
+   * erasure or a retention purge; ingestion goes on meanwhile. A rejection is logged and counted in `/metrics`
+   * (`waymark_maintenance_failures_total`) and the next run is still scheduled.
+   */
+  run(connection: DuckDBConnection): Promise<unknown>;
+}
+
+/** What `POST /v1/failed-events/replay` did, per failed event it read. */
+export interface ReplayReport {
+  /** Now valid and stored (with `context.server.replayed = true`), and removed from the failed events. */
+  replayed: number;
+  /** Now valid but already stored under the same id; removed from the failed events. */
+  duplicates: number;
+  /** Now valid but never to be stored (no analytics consent, or the subject was erased); removed from the failed events. */
+  dropped: number;
+  /** Still refused (catalogue, size or nesting); left in the failed events. */
+  stillFailing: number;
 }
 
 /** Options of {@link createCollector}. */
@@ -126,6 +154,11 @@ export interface CollectorOptions {
     /** Interval of the purge, in ms; `0` runs it only through `purgeExpired()`. @default 3600000 */
     intervalMs?: number;
   };
+  /**
+   * Work to run on the store from time to time, such as refreshing the report rollups. Off unless given.
+   * @default undefined
+   */
+  maintenance?: MaintenanceOptions;
   /** Where problems are logged. @default console */
   logger?: Pick<Console, 'error' | 'warn'>;
   /** The clock, epoch ms. @default Date.now */
@@ -150,9 +183,9 @@ export interface EventResult {
 /** A running collector. */
 export interface Collector {
   /**
-   * Answers one HTTP request: `POST /v1/batch`, `OPTIONS /v1/batch`, the read API (`/v1/query`, `/v1/events`,
-   * `/v1/subjects/{id}`, `/v1/erasures`, `/v1/stream`), `GET /health`, `GET /metrics`, `GET /openapi.json` and
-   * `GET /dashboard`. `GET /openapi.json` documents every route.
+   * Answers one HTTP request: `POST /v1/batch`, `OPTIONS /v1/batch`, the read API (`/v1/key`, `/v1/query`,
+   * `/v1/events`, `/v1/subjects/{id}`, `/v1/erasures`, `/v1/failed-events/replay`, `/v1/stream`), `GET /health`,
+   * `GET /metrics`, `GET /openapi.json` and `GET /dashboard`. `GET /openapi.json` documents every route.
    */
   fetch(request: Request, info?: RequestInfo): Promise<Response>;
   /** Resolves once the store is open; rejects with the reason it cannot be (such as another process holding the file). */
@@ -170,6 +203,7 @@ type Item = { event: CollectedEvent; raw: unknown; siteId: string } | { failed: 
 type Outcome = { status: EventResult['status']; reason?: string };
 
 const DAY_MS = 86_400_000;
+const STATS_FLUSH_MS = 1000;
 
 function toKey(key: string | Uint8Array): Buffer {
   const buffer = typeof key === 'string' ? (/^[0-9a-f]{64}$/i.test(key) ? Buffer.from(key, 'hex') : Buffer.alloc(0)) : Buffer.from(key);
@@ -275,6 +309,10 @@ export function createCollector(options: CollectorOptions): Collector {
   const keyring = createReadKeyring(options.readKeys);
   const readLimiter = options.readRateLimit === false ? undefined : createRateLimiter({ perSecond: 5, burst: 60, ...options.readRateLimit });
   const retentionMonths = options.retention?.months ?? 25;
+  const maintenance = options.maintenance;
+  if (maintenance !== undefined && (typeof maintenance.run !== 'function' || !(Number.isFinite(maintenance.everyMs) && maintenance.everyMs > 0))) {
+    throw new TypeError('[waymark] createCollector: `maintenance` needs `run(connection)` and `everyMs` above 0, such as { everyMs: 60000, run: refresh }');
+  }
   if (!Number.isInteger(retentionMonths) || retentionMonths < 1) throw new TypeError('[waymark] createCollector: `retention.months` must be a whole number of months, at least 1');
   const stream = createEventStream();
   // Parsing a User-Agent costs more than the rest of a small request; most requests repeat a few hundred of them.
@@ -347,6 +385,35 @@ export function createCollector(options: CollectorOptions): Collector {
   const retentionTimer = retentionMs > 0 ? setInterval(purge, retentionMs) : undefined;
   retentionTimer?.unref?.();
   if (retentionMs > 0) void started.then(purge, () => undefined);
+  let maintenanceTimer: ReturnType<typeof setTimeout> | undefined;
+  let maintaining: Promise<void> = Promise.resolve();
+  const runMaintenance = async () => {
+    maintenanceTimer = undefined;
+    if (closing || !maintenance) return;
+    const startedAt = performance.now();
+    try {
+      await store!.maintain((connection) => maintenance.run(connection));
+      metrics.maintenance.lastSuccess = now();
+    } catch (error) {
+      metrics.maintenance.failures += 1;
+      logger.error('[waymark] collector: the maintenance task failed; it runs again at its next interval', error);
+    } finally {
+      metrics.maintenance.runs += 1;
+      metrics.maintenance.seconds += (performance.now() - startedAt) / 1000;
+    }
+    if (!closing) {
+      maintenanceTimer = setTimeout(() => (maintaining = runMaintenance()), maintenance.everyMs);
+      maintenanceTimer.unref?.();
+    }
+  };
+  if (maintenance) {
+    void started.then(
+      () => {
+        if (!closing) maintaining = runMaintenance();
+      },
+      () => undefined,
+    );
+  }
   // Deletes expired salts even when no event arrives for days.
   const saltTimer = setInterval(() => salts.current(now()), 3_600_000);
   saltTimer.unref?.();
@@ -411,10 +478,20 @@ export function createCollector(options: CollectorOptions): Collector {
       }
     }
     await store!.writeFailed(failed);
-    for (const outcome of outcomes) {
+    const day = new Date(at).toISOString().slice(0, 10);
+    outcomes.forEach((outcome, i) => {
       if (outcome.status === 'accepted') metrics.accepted += 1;
       else if (outcome.status === 'duplicate') metrics.duplicates += 1;
-    }
+      const item = items[i];
+      const siteId = 'failed' in item ? item.failed.siteId : item.siteId;
+      addStats({
+        day,
+        siteId,
+        accepted: outcome.status === 'accepted' ? 1 : 0,
+        duplicates: outcome.status === 'duplicate' ? 1 : 0,
+        rejected: outcome.status === 'rejected' ? 1 : 0,
+      });
+    });
     metrics.rejected.store += result.failed.length;
     forward(stored);
     stream.publish(stored as CollectedEvent[]);
@@ -422,6 +499,123 @@ export function createCollector(options: CollectorOptions): Collector {
   }
 
   const group = createGroupCommit(commit, options.commitWindowMs ?? 5);
+
+  // Counts for waymark_ingest_stats, added to the table at most once a second: an upsert costs about as much as the
+  // commit of a whole batch, so one per commit would halve ingestion. A crash loses at most a second of counts,
+  // never events.
+  const pendingStats = new Map<string, IngestStatsRow>();
+  function addStats(counts: IngestStatsRow) {
+    const key = `${counts.day}\u0000${counts.siteId}`;
+    const row = pendingStats.get(key);
+    if (!row) pendingStats.set(key, { ...counts });
+    else {
+      row.accepted += counts.accepted;
+      row.duplicates += counts.duplicates;
+      row.rejected += counts.rejected;
+    }
+  }
+  let statsFlush: Promise<void> = Promise.resolve();
+  function flushStats(): Promise<void> {
+    if (pendingStats.size === 0 || !store) return statsFlush;
+    const rows = [...pendingStats.values()];
+    pendingStats.clear();
+    statsFlush = statsFlush
+      .then(() => store!.recordIngestStats(rows))
+      .catch((error: unknown) => {
+        metrics.ingestStatsFailures += 1;
+        logger.error('[waymark] collector: counts could not be added to waymark_ingest_stats; retrying with the next ones', error);
+        for (const row of rows) addStats(row);
+      });
+    return statsFlush;
+  }
+  const statsTimer = setInterval(flushStats, STATS_FLUSH_MS);
+  statsTimer.unref?.();
+
+  /** A failed event's payload checked again as ingestion would, or why it still fails. */
+  function revalidate(payload: string): { envelope: Envelope; raw: unknown } | undefined {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(payload);
+    } catch {
+      return undefined;
+    }
+    if (depthOf(raw, maxDepth) > maxDepth || Buffer.byteLength(payload) > maxEventBytes) return undefined;
+    // The failed-events store turns a referrer without a host into null; a stored event has no referrer then.
+    const page = (raw as { context?: { page?: Record<string, unknown> } } | null)?.context?.page;
+    if (page && typeof page === 'object' && page.referrer === null) delete page.referrer;
+    const valid = validateEnvelope(catalogues, raw);
+    return valid.ok ? { envelope: valid.value, raw } : undefined;
+  }
+
+  let replaying: Promise<unknown> = Promise.resolve();
+  /**
+   * Validates stored failed events against the current catalogues and stores those that pass. Their payload was
+   * already reduced when it was kept (pseudonymised user id, stripped URL, referrer host), so only what it carries
+   * is stored; the request's facts (device, country, visitor hash, clock skew) are gone for good.
+   */
+  function replayFailed(filter: FailedEventFilter): Promise<ReplayReport> {
+    const run = replaying.then(async () => {
+      await storeReady();
+      await started;
+      const report: ReplayReport = { replayed: 0, duplicates: 0, dropped: 0, stillFailing: 0 };
+      for await (const rows of store!.failedEvents(filter)) {
+        const gone: { id: string; siteId: string; receivedAt: number }[] = [];
+        const candidates: { event: CollectedEvent; raw: unknown; siteId: string; key: (typeof gone)[number] }[] = [];
+        for (const row of rows) {
+          const checked = row.id === null ? undefined : revalidate(row.payload);
+          if (!checked) {
+            report.stillFailing += 1;
+            continue;
+          }
+          const key = { id: row.id!, siteId: row.siteId, receivedAt: row.receivedAt };
+          const { envelope } = checked;
+          const { consent } = envelope.context;
+          let suppressed = rights.isSuppressed(envelope);
+          if (!suppressed && options.isSuppressed) {
+            suppressed = await options.isSuppressed({ siteId: row.siteId, anonymousId: envelope.anonymousId, userId: envelope.userId });
+          }
+          if (!consent.analytics || suppressed) {
+            report.dropped += 1;
+            gone.push(key);
+            continue;
+          }
+          // Only what the payload has: the request's facts (User-Agent classes, country, visitor hash) were never kept.
+          const event = {
+            ...envelope,
+            receivedAt: new Date(row.receivedAt).toISOString(),
+            context: { ...envelope.context, consent: { ...consent, marketing: consent.marketing && !consent.gpc }, server: { siteId: row.siteId, replayed: true } },
+          } as unknown as CollectedEvent;
+          candidates.push({ event, raw: checked.raw, siteId: row.siteId, key });
+        }
+        // Asked of the store itself: a replayed event may be older than the ids held in memory.
+        const stored = await store!.existingIds(candidates.map((c) => c.event.id));
+        const items: Item[] = [];
+        const keys: (typeof gone)[number][] = [];
+        for (const candidate of candidates) {
+          if (stored.has(candidate.event.id)) {
+            report.duplicates += 1;
+            gone.push(candidate.key);
+          } else {
+            items.push({ event: candidate.event, raw: candidate.raw, siteId: candidate.siteId });
+            keys.push(candidate.key);
+          }
+        }
+        const outcomes = await group.submit(items);
+        outcomes.forEach((outcome, i) => {
+          if (outcome.status === 'accepted') report.replayed += 1;
+          else if (outcome.status === 'duplicate') report.duplicates += 1;
+          else report.stillFailing += 1;
+          // A refusal by the store has just written a new failed record of its own.
+          gone.push(keys[i]);
+        });
+        await store!.deleteFailed(gone);
+      }
+      metrics.replayed += report.replayed;
+      return report;
+    });
+    replaying = run.catch(() => undefined);
+    return run;
+  }
 
   function corsHeaders(origin: string | null, site: { allowed: Set<string> } | undefined): Record<string, string> {
     return origin && site?.allowed.has(origin) ? { 'access-control-allow-origin': origin, vary: 'Origin' } : { vary: 'Origin' };
@@ -516,7 +710,10 @@ export function createCollector(options: CollectorOptions): Collector {
     const ids: (string | null)[] = [];
     const fail = (i: number, reason: RejectReason, message: string, payload: string | null, id: string | null) => {
       outcomes[i] = reject(reason, message);
-      if (payload !== null) {
+      if (payload === null) {
+        // Kept nowhere, so never part of a commit: counted here.
+        addStats({ day: new Date(receivedAt).toISOString().slice(0, 10), siteId: site.id, accepted: 0, duplicates: 0, rejected: 1 });
+      } else {
         items.push({ failed: { id, siteId: site.id, receivedAt, reason: outcomes[i]!.reason!, payload } });
         slots.push(i);
       }
@@ -644,6 +841,7 @@ export function createCollector(options: CollectorOptions): Collector {
       rights,
       stream,
       pseudonymise: (userId) => pseudonymise(userId, userIdKey),
+      replay: replayFailed,
       metrics: () => renderMetrics(metrics, { queueDepth: group.depth + forwarding, recentIds: recent.size }),
     },
     '0.1.0',
@@ -671,12 +869,17 @@ export function createCollector(options: CollectorOptions): Collector {
       closing = true;
       clearInterval(saltTimer);
       clearInterval(retentionTimer);
+      clearTimeout(maintenanceTimer);
       stream.close();
+      await replaying;
       await group.drain();
       await started.catch(() => undefined);
       await rights.stop();
       await readApi.close();
       await purging;
+      await maintaining;
+      clearInterval(statsTimer);
+      await flushStats();
       await Promise.allSettled([...forwards]);
       const errors: unknown[] = [];
       await forwarder?.close?.().catch((error: unknown) => errors.push(error));

@@ -1,3 +1,5 @@
+import { DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Sink, SinkEvent } from '@waymark/sinks';
 import { createCollector } from './createCollector';
@@ -182,5 +184,115 @@ describe('retention', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+});
+
+/** What `refreshRollups` (`@waymark/report`) derives, reduced to the columns erasure and retention look at. */
+async function deriveTables(connection: DuckDBConnection): Promise<number> {
+  await connection.run(`CREATE TABLE IF NOT EXISTS waymark_facts (id VARCHAR PRIMARY KEY, anonymous_id VARCHAR, user_id VARCHAR, ts_ms BIGINT)`);
+  await connection.run(`CREATE TABLE IF NOT EXISTS waymark_visitors (anonymous_id VARCHAR PRIMARY KEY, user_id VARCHAR, first_day DATE)`);
+  await connection.run(`INSERT OR IGNORE INTO waymark_facts SELECT id, anonymous_id, coalesce(user_id, ''), epoch_ms(timestamp) FROM waymark_events`);
+  await connection.run(
+    `INSERT OR REPLACE INTO waymark_visitors SELECT anonymous_id, max(coalesce(user_id, '')), min(CAST(timestamp AS DATE)) FROM waymark_events GROUP BY anonymous_id`,
+  );
+  return Number((await connection.runAndReadAll('SELECT count(*) FROM waymark_facts')).getRows()[0][0]);
+}
+
+async function readDerived(path: string): Promise<{ facts: string[]; visitors: string[] }> {
+  const instance = await DuckDBInstance.create(path, { access_mode: 'READ_ONLY' });
+  const db = await instance.connect();
+  try {
+    const column = async (sql: string) => (await db.runAndReadAll(sql)).getRows().map(([value]) => String(value));
+    return {
+      facts: await column('SELECT id FROM waymark_facts ORDER BY id'),
+      visitors: await column('SELECT anonymous_id FROM waymark_visitors ORDER BY anonymous_id'),
+    };
+  } finally {
+    db.closeSync();
+    instance.closeSync();
+  }
+}
+
+describe('derived report tables', () => {
+  it('erases a subject from waymark_facts and waymark_visitors after a rollup refresh', async () => {
+    let facts = 0;
+    const { collector, path } = setup({ maintenance: { everyMs: 10, run: async (connection) => void (facts = await deriveTables(connection)) } });
+    const mine = [makeEnvelope({ userId, anonymousId: 'anon-42' }), makeEnvelope({ anonymousId: 'anon-42' })];
+    const other = makeEnvelope({ anonymousId: 'anon-7' });
+    await collector.fetch(batchRequest(batch([...mine, other])));
+    await vi.waitFor(() => expect(facts).toBe(3));
+
+    expect((await collector.fetch(del('/v1/subjects/anon-42?type=anonymous'))).status).toBe(200);
+    await collector.close();
+    expect(await readDerived(path)).toEqual({ facts: [other.id], visitors: ['anon-7'] });
+  });
+
+  it('erases by user id from the derived tables in a bulk job', async () => {
+    let facts = 0;
+    const { collector, path } = setup({ maintenance: { everyMs: 10, run: async (connection) => void (facts = await deriveTables(connection)) } });
+    const mine = makeEnvelope({ userId, anonymousId: 'anon-42' });
+    const other = makeEnvelope({ userId: 'traveller-7', anonymousId: 'anon-7' });
+    await collector.fetch(batchRequest(batch([mine, other])));
+    await vi.waitFor(() => expect(facts).toBe(2));
+    const created = await collector.fetch(bulk([{ type: 'user', id: userId }]));
+    expect(await waitForJob(collector, (await created.json()).job)).toMatchObject({ status: 'done', erased: 1 });
+    await collector.close();
+    expect(await readDerived(path)).toEqual({ facts: [other.id], visitors: ['anon-7'] });
+  });
+
+  it('never lets a refresh that read the events before an erasure write the subject back', async () => {
+    const mine = makeEnvelope({ anonymousId: 'anon-42' });
+    let readMine!: () => void;
+    const mineRead = new Promise<void>((resolve) => (readMine = resolve));
+    let openGate!: () => void;
+    const gate = new Promise<void>((resolve) => (openGate = resolve));
+    const { collector, path } = setup({
+      maintenance: {
+        everyMs: 5,
+        async run(connection) {
+          await connection.run(`CREATE TABLE IF NOT EXISTS waymark_facts (id VARCHAR PRIMARY KEY, anonymous_id VARCHAR, user_id VARCHAR, ts_ms BIGINT)`);
+          await connection.run(`CREATE TABLE IF NOT EXISTS waymark_visitors (anonymous_id VARCHAR PRIMARY KEY, user_id VARCHAR, first_day DATE)`);
+          // A slow refresh: it has read the subject's event and writes its facts only once the gate opens.
+          const rows = (await connection.runAndReadAll(`SELECT id FROM waymark_events WHERE id NOT IN (SELECT id FROM waymark_facts)`)).getRows();
+          if (rows.some(([id]) => id === mine.id)) {
+            readMine();
+            await gate;
+          }
+          for (const [id] of rows) await connection.run(`INSERT OR IGNORE INTO waymark_facts VALUES ($1, 'anon-42', '', 0)`, [String(id)]);
+        },
+      },
+    });
+    await collector.ready();
+    // Written without a refresh in between: the next refresh reads it.
+    await collector.fetch(batchRequest(batch([mine])));
+    await mineRead;
+    const erasing = collector.fetch(del('/v1/subjects/anon-42?type=anonymous'));
+    let erased = false;
+    void erasing.then(() => (erased = true));
+    // Long enough for an erasure that does not wait (a few hundred ms here) to finish before the refresh writes.
+    await Promise.race([erasing, new Promise((resolve) => setTimeout(resolve, 1500))]);
+    expect(erased).toBe(false);
+    openGate();
+    expect((await erasing).status).toBe(200);
+    await collector.close();
+    expect(await readDerived(path)).toEqual({ facts: [], visitors: [] });
+  });
+
+  it('purges expired facts and visitors left without events', async () => {
+    let clock = Date.parse('2024-01-10T12:00:00Z');
+    let facts = 0;
+    const { collector, path } = setup({ now: () => clock, maintenance: { everyMs: 10, run: async (connection) => void (facts = await deriveTables(connection)) } });
+    const send = (event: ReturnType<typeof makeEnvelope>) => collector.fetch(batchRequest(batch([event], new Date(clock).toISOString())));
+    const old = makeEnvelope({ anonymousId: 'anon-old', timestamp: new Date(clock).toISOString() });
+    const oldAndNew = makeEnvelope({ anonymousId: 'anon-both', timestamp: new Date(clock).toISOString() });
+    await send(old);
+    await send(oldAndNew);
+    clock = Date.parse('2026-02-15T00:00:00Z');
+    const kept = makeEnvelope({ anonymousId: 'anon-both', timestamp: new Date(clock).toISOString() });
+    await send(kept);
+    await vi.waitFor(() => expect(facts).toBe(3));
+    expect(await collector.purgeExpired()).toMatchObject({ events: 2 });
+    await collector.close();
+    expect(await readDerived(path)).toEqual({ facts: [kept.id], visitors: ['anon-both'] });
   });
 });

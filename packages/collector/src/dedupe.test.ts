@@ -4,8 +4,9 @@ import { createCollector } from './createCollector';
 import { ORIGIN, USER_ID_KEY, WRITE_KEY, batch, batchRequest, makeEnvelope, readStore, testCollector } from './testSupport';
 
 const cleanups: (() => Promise<void>)[] = [];
+// Last in, first out: a reopened collector closes before its store's directory is removed.
 afterEach(async () => {
-  await Promise.all(cleanups.splice(0).map((c) => c()));
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
 const metricValue = (text: string, name: string) => Number(new RegExp(`^${name.replace(/[{}"]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1]);

@@ -1,5 +1,5 @@
-import { DuckDBInstance, listValue, LIST, VARCHAR, TIMESTAMPTZ, DuckDBTimestampTZValue } from '@duckdb/node-api';
-import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
+import { BIGINT, DuckDBInstance, listValue, LIST, VARCHAR, TIMESTAMPTZ, DuckDBTimestampTZValue } from '@duckdb/node-api';
+import type { DuckDBAppender, DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import type { Sink, SinkEvent, WriteResult } from '@waymark/sinks';
 import { eventColumns, toEventRow } from '@waymark/sinks';
 import type { EventRow } from '@waymark/sinks';
@@ -34,13 +34,65 @@ export interface CollectorStore {
   suppress(subjects: readonly StoredSubject[], at: number): Promise<void>;
   /** Every subject on the suppression list. */
   suppressed(): Promise<StoredSubject[]>;
-  /** Deletes events that happened, and failed events received, before `before` (epoch ms). */
+  /**
+   * Deletes events that happened, and failed events received, before `before` (epoch ms); also the facts of
+   * those events and the visitors left without events, when `refreshRollups` has made those tables.
+   */
   purge(before: number): Promise<{ events: number; failedEvents: number }>;
+  /** Adds counts to `waymark_ingest_stats`, per UTC day and site, in one statement. */
+  recordIngestStats(rows: readonly IngestStatsRow[]): Promise<void>;
+  /**
+   * Runs `task` on the store's maintenance connection (time zone UTC), never at the same time as another
+   * maintenance task, an erasure or a purge, so derived tables never keep rows of an erased subject.
+   */
+  maintain<T>(task: (connection: DuckDBConnection) => Promise<T>): Promise<T>;
+  /** Failed events received in `[from, to)` whose reason contains `reason`, oldest first, read in chunks. */
+  failedEvents(filter: FailedEventFilter): AsyncIterable<StoredFailedEvent[]>;
+  /** Deletes failed events by id, site and receipt time (the ones a replay has stored). */
+  deleteFailed(keys: readonly { id: string; siteId: string; receivedAt: number }[]): Promise<number>;
   /** Creates or updates a bulk erasure job. */
   saveJob(job: ErasureJobRecord): Promise<void>;
   /** Every bulk erasure job, oldest first. */
   jobs(): Promise<ErasureJobRecord[]>;
   close(): Promise<void>;
+}
+
+/** Counts of one UTC day and site, added to `waymark_ingest_stats`. */
+export interface IngestStatsRow {
+  /** `YYYY-MM-DD` (UTC). */
+  day: string;
+  /** The site whose write key sent the events. */
+  siteId: string;
+  /** Events stored. */
+  accepted: number;
+  /** Events not stored again because their id was. */
+  duplicates: number;
+  /** Events refused (kept as failed events or, for consent, bots and erased subjects, nowhere). */
+  rejected: number;
+}
+
+/** Which failed events a replay reads. */
+export interface FailedEventFilter {
+  /** Only reasons containing this text. */
+  reason?: string;
+  /** Received at or after (epoch ms). */
+  from?: number;
+  /** Received before (epoch ms). */
+  to?: number;
+}
+
+/** A row of `waymark_failed_events`. */
+export interface StoredFailedEvent {
+  /** The event's id, or null when it had no string id. */
+  id: string | null;
+  /** The site whose write key sent it. */
+  siteId: string;
+  /** When it was received, epoch ms. */
+  receivedAt: number;
+  /** Why it was refused. */
+  reason: string;
+  /** The event as kept (JSON text; user id pseudonymised, URLs reduced). */
+  payload: string;
 }
 
 /** A subject as stored: exactly one of the ids, `userId` already pseudonymised. */
@@ -78,6 +130,24 @@ const EVENTS = 'waymark_events';
 const FAILED = 'waymark_failed_events';
 const SUPPRESSIONS = 'waymark_suppressions';
 const JOBS = 'waymark_erasure_jobs';
+const INGEST_STATS = 'waymark_ingest_stats';
+/** Tables `refreshRollups` (`@waymark/report`) derives from the events that hold a subject's rows. */
+const DERIVED = { facts: 'waymark_facts', visitors: 'waymark_visitors' } as const;
+
+/**
+ * The `CREATE TABLE` statement of `waymark_ingest_stats`: events accepted, answered as duplicates and rejected, per
+ * UTC day of receipt and site, so reports can show what never reached `waymark_events`.
+ */
+export function ingestStatsTableSql(): string {
+  return `CREATE TABLE IF NOT EXISTS ${INGEST_STATS} (
+  day DATE NOT NULL,
+  site_id VARCHAR NOT NULL,
+  accepted BIGINT NOT NULL,
+  duplicates BIGINT NOT NULL,
+  rejected BIGINT NOT NULL,
+  PRIMARY KEY (day, site_id)
+)`;
+}
 
 /** The `CREATE TABLE` statements of the suppression list and the bulk erasure jobs. */
 export function dataRightsTablesSql(): string[] {
@@ -151,6 +221,7 @@ export async function openDuckdbStore({ path, ...settings }: DuckdbStoreOptions)
     await db.run(failedEventsTableSql());
     await db.run(duckdbTableSql(EVENTS));
     for (const sql of dataRightsTablesSql()) await db.run(sql);
+    await db.run(ingestStatsTableSql());
   } catch (error) {
     instance.closeSync();
     throw error;
@@ -161,6 +232,21 @@ export async function openDuckdbStore({ path, ...settings }: DuckdbStoreOptions)
     const run = chain.then(task);
     chain = run.catch(() => undefined);
     return run;
+  };
+  // Maintenance, erasure and purge: one at a time, each on its own connection or through `serial`.
+  let exclusiveChain: Promise<unknown> = Promise.resolve();
+  const exclusive = <T>(task: () => Promise<T>): Promise<T> => {
+    const run = exclusiveChain.then(task);
+    exclusiveChain = run.catch(() => undefined);
+    return run;
+  };
+  let maintenance: DuckDBConnection | undefined;
+  /** The derived tables that exist now. */
+  const derivedTables = async (connection: DuckDBConnection): Promise<Set<string>> => {
+    const reader = await connection.runAndReadAll(
+      `SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' AND table_name IN ('${DERIVED.facts}', '${DERIVED.visitors}')`,
+    );
+    return new Set(reader.getRows().map(([name]) => String(name)));
   };
   let closed = false;
   /**
@@ -253,27 +339,27 @@ export async function openDuckdbStore({ path, ...settings }: DuckdbStoreOptions)
       const userIds = listValue(subjects.flatMap((s) => (s.userId === undefined ? [] : [s.userId])));
       const anonymousIds = listValue(subjects.flatMap((s) => (s.anonymousId === undefined ? [] : [s.anonymousId])));
       const types = [LIST(VARCHAR), LIST(VARCHAR)];
-      return serial(async () => {
-        await db.run('BEGIN TRANSACTION');
-        try {
-          const events = await db.run(
-            `DELETE FROM ${EVENTS} WHERE user_id IN (SELECT unnest($1)) OR anonymous_id IN (SELECT unnest($2))`,
-            [userIds, anonymousIds],
-            types,
-          );
-          const failed = await db.run(
-            `DELETE FROM ${FAILED} WHERE json_extract_string(payload, '$.userId') IN (SELECT unnest($1))
-             OR json_extract_string(payload, '$.anonymousId') IN (SELECT unnest($2))`,
-            [userIds, anonymousIds],
-            types,
-          );
-          await db.run('COMMIT');
-          return { events: events.rowsChanged, failedEvents: failed.rowsChanged };
-        } catch (error) {
-          await db.run('ROLLBACK').catch(() => undefined);
-          throw error;
-        }
-      });
+      const bySubject = `user_id IN (SELECT unnest($1)) OR anonymous_id IN (SELECT unnest($2))`;
+      return exclusive(() =>
+        serial(async () => {
+          await db.run('BEGIN TRANSACTION');
+          try {
+            const events = await db.run(`DELETE FROM ${EVENTS} WHERE ${bySubject}`, [userIds, anonymousIds], types);
+            const failed = await db.run(
+              `DELETE FROM ${FAILED} WHERE json_extract_string(payload, '$.userId') IN (SELECT unnest($1))
+               OR json_extract_string(payload, '$.anonymousId') IN (SELECT unnest($2))`,
+              [userIds, anonymousIds],
+              types,
+            );
+            for (const table of await derivedTables(db)) await db.run(`DELETE FROM ${table} WHERE ${bySubject}`, [userIds, anonymousIds], types);
+            await db.run('COMMIT');
+            return { events: events.rowsChanged, failedEvents: failed.rowsChanged };
+          } catch (error) {
+            await db.run('ROLLBACK').catch(() => undefined);
+            throw error;
+          }
+        }),
+      );
     },
     suppress(subjects, at) {
       if (subjects.length === 0) return Promise.resolve();
@@ -293,11 +379,101 @@ export async function openDuckdbStore({ path, ...settings }: DuckdbStoreOptions)
       return reader.getRows().map(([kind, id]) => (kind === 'user' ? { userId: String(id) } : { anonymousId: String(id) }));
     },
     purge(before) {
+      return exclusive(() =>
+        serial(async () => {
+          const at = toTimestamp(before);
+          await db.run('BEGIN TRANSACTION');
+          try {
+            const gone = await db.run(`DELETE FROM ${EVENTS} WHERE timestamp < $1`, [at]);
+            const failedGone = await db.run(`DELETE FROM ${FAILED} WHERE received_at < $1`, [at]);
+            const derived = await derivedTables(db);
+            if (derived.has(DERIVED.facts)) await db.run(`DELETE FROM ${DERIVED.facts} WHERE ts_ms < $1`, [before]);
+            // A visitor row outlives its events only as long as some event of that anonymous id is kept.
+            if (derived.has(DERIVED.visitors)) {
+              await db.run(`DELETE FROM ${DERIVED.visitors} WHERE anonymous_id NOT IN (SELECT DISTINCT anonymous_id FROM ${EVENTS})`);
+            }
+            await db.run('COMMIT');
+            return { events: gone.rowsChanged, failedEvents: failedGone.rowsChanged };
+          } catch (error) {
+            await db.run('ROLLBACK').catch(() => undefined);
+            throw error;
+          }
+        }),
+      );
+    },
+    recordIngestStats(rows) {
+      if (rows.length === 0) return Promise.resolve();
       return serial(async () => {
-        const at = toTimestamp(before);
-        const gone = await db.run(`DELETE FROM ${EVENTS} WHERE timestamp < $1`, [at]);
-        const failedGone = await db.run(`DELETE FROM ${FAILED} WHERE received_at < $1`, [at]);
-        return { events: gone.rowsChanged, failedEvents: failedGone.rowsChanged };
+        await db.run(
+          `INSERT INTO ${INGEST_STATS}
+           SELECT CAST(unnest($1) AS DATE), unnest($2), unnest($3), unnest($4), unnest($5)
+           ON CONFLICT (day, site_id) DO UPDATE SET
+             accepted = ${INGEST_STATS}.accepted + excluded.accepted,
+             duplicates = ${INGEST_STATS}.duplicates + excluded.duplicates,
+             rejected = ${INGEST_STATS}.rejected + excluded.rejected`,
+          [
+            listValue(rows.map((r) => r.day)),
+            listValue(rows.map((r) => r.siteId)),
+            listValue(rows.map((r) => BigInt(r.accepted))),
+            listValue(rows.map((r) => BigInt(r.duplicates))),
+            listValue(rows.map((r) => BigInt(r.rejected))),
+          ],
+          [LIST(VARCHAR), LIST(VARCHAR), LIST(BIGINT), LIST(BIGINT), LIST(BIGINT)],
+        );
+      });
+    },
+    maintain(task) {
+      return exclusive(async () => {
+        if (closed) throw new Error('[waymark] the store is closed');
+        if (!maintenance) {
+          maintenance = await instance.connect();
+          await maintenance.run("SET TimeZone = 'UTC'");
+        }
+        return task(maintenance);
+      });
+    },
+    async *failedEvents({ reason, from, to }) {
+      const connection = await instance.connect();
+      try {
+        const where: string[] = [];
+        const params: DuckDBValue[] = [];
+        const param = (value: DuckDBValue) => {
+          params.push(value);
+          return `$${params.length}`;
+        };
+        if (reason !== undefined) where.push(`contains(reason, ${param(reason)})`);
+        if (from !== undefined) where.push(`received_at >= ${param(toTimestamp(from))}`);
+        if (to !== undefined) where.push(`received_at < ${param(toTimestamp(to))}`);
+        const result = await connection.stream(
+          `SELECT id, site_id, epoch_ms(received_at), reason, payload FROM ${FAILED}
+           ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY received_at, id`,
+          params,
+        );
+        for (;;) {
+          const chunk = await result.fetchChunk();
+          if (!chunk || chunk.rowCount === 0) return;
+          yield (chunk.getRows() as unknown[][]).map(([id, siteId, receivedAt, why, payload]) => ({
+            id: id === null ? null : String(id),
+            siteId: String(siteId),
+            receivedAt: Number(receivedAt),
+            reason: String(why),
+            payload: String(payload),
+          }));
+        }
+      } finally {
+        connection.closeSync();
+      }
+    },
+    deleteFailed(keys) {
+      if (keys.length === 0) return Promise.resolve(0);
+      return serial(async () => {
+        const result = await db.run(
+          `DELETE FROM ${FAILED} USING (SELECT unnest($1) AS id, unnest($2) AS site_id, unnest($3) AS at) AS gone
+           WHERE ${FAILED}.id = gone.id AND ${FAILED}.site_id = gone.site_id AND epoch_ms(${FAILED}.received_at) = gone.at`,
+          [listValue(keys.map((k) => k.id)), listValue(keys.map((k) => k.siteId)), listValue(keys.map((k) => BigInt(k.receivedAt)))],
+          [LIST(VARCHAR), LIST(VARCHAR), LIST(BIGINT)],
+        );
+        return result.rowsChanged;
       });
     },
     saveJob(job) {
@@ -324,6 +500,11 @@ export async function openDuckdbStore({ path, ...settings }: DuckdbStoreOptions)
     },
     async close() {
       await events.close?.();
+      await exclusive(async () => {
+        closed = true;
+        maintenance?.closeSync();
+        maintenance = undefined;
+      });
       await serial(async () => {
         db.closeSync();
         instance.closeSync();

@@ -1,9 +1,9 @@
 export { createCollector } from './createCollector';
-export type { Collector, CollectorOptions, SiteOptions, SuppressionSubject, RequestInfo, EventResult } from './createCollector';
+export type { Collector, CollectorOptions, SiteOptions, SuppressionSubject, RequestInfo, EventResult, MaintenanceOptions, ReplayReport } from './createCollector';
 export { HttpError } from './HttpError';
 export type { ServerContext, CollectedEvent } from './enrichEvent';
 export type { RateLimitOptions } from './rateLimiter';
-export { failedEventsTableSql, dataRightsTablesSql } from './duckdbStore';
+export { failedEventsTableSql, dataRightsTablesSql, ingestStatsTableSql } from './duckdbStore';
 export { hashReadKey } from './readKeys';
 export type { ReadKeyOptions, ReadRole } from './readKeys';
 export type { PurgeReport, ErasureJobStatus } from './dataRights';

@@ -156,6 +156,20 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('reads the report rollups interval, or false, and names a bad one', () => {
+    const file = (rollups: unknown) => ({ '/srv/waymark.config.json': { sites: [site], rollups } });
+    expect(config(load({ files: file({ everySeconds: 300 }), env: { WAYMARK_USER_ID_KEY: KEY } })).rollups).toEqual({ everySeconds: 300 });
+    expect(config(load({ files: file(false), env: { WAYMARK_USER_ID_KEY: KEY } })).rollups).toBe(false);
+    expect(config(load({ files: valid, env: { WAYMARK_USER_ID_KEY: KEY } })).rollups).toBeUndefined();
+    expect(issues(load({ files: file({ everySeconds: 0 }), env: { WAYMARK_USER_ID_KEY: KEY } }))).toEqual([
+      { where: 'waymark.config.json: rollups.everySeconds', message: 'must be above 0 seconds' },
+    ]);
+    expect(issues(load({ files: file({ everySecond: 5 }), env: { WAYMARK_USER_ID_KEY: KEY } }))[0]).toMatchObject({
+      where: 'waymark.config.json: rollups.everySecond',
+      message: expect.stringMatching(/did you mean "everySeconds"/),
+    });
+  });
+
   it('rejects an origin with a path, and duplicate site ids and write keys', () => {
     const files = { '/srv/waymark.config.json': { sites: [site, { ...site, origins: ['https://blog.example/'] }] } };
     expect(issues(load({ files, env: { WAYMARK_USER_ID_KEY: KEY } }))).toEqual([

@@ -34,6 +34,12 @@ export interface ServeConfig {
   collector: Omit<CollectorOptions, 'sinks' | 'catalogues' | 'isSuppressed' | 'logger' | 'now'> & { store: { path: string } };
   /** The forwarding sinks, in config order. */
   sinks: SinkConfig[];
+  /**
+   * The config's `rollups`: how often `waymark serve` (from `@waymark/report`) refreshes the report rollups in the
+   * collector's store, or `false` for never. Absent when the file does not say; the command then refreshes every
+   * 60 s. `waymark-collector serve` has no rollups to refresh and ignores it.
+   */
+  rollups?: { everySeconds?: number } | false;
 }
 
 /** The outcome of {@link loadConfig}: the config, or every mistake found. */
@@ -250,6 +256,7 @@ const configSchema = z.strictObject({
     .optional(),
   dedupe: z.strictObject({ windowMs: positiveInt('ms').optional(), maxIds: positiveInt('ids').optional() }).optional(),
   commitWindowMs: z.number().int('must be a whole number of ms').min(0, 'must be 0 or more').optional(),
+  rollups: z.union([z.literal(false), z.strictObject({ everySeconds: positiveInt('seconds').optional() })]).optional(),
 });
 
 type Layer = Record<string, unknown>;
@@ -564,8 +571,8 @@ export function loadConfig({ argv, env, readFile = (path) => readFileSync(path, 
   }
   if (issues.length > 0 || !result.success) return { ok: false, issues };
 
-  const { port, host, $schema: _schema, sinks: _sinks, ...collector } = result.data;
-  return { ok: true, config: { port, host, configPath: fileRead ? configPath : undefined, collector, sinks } };
+  const { port, host, $schema: _schema, sinks: _sinks, rollups, ...collector } = result.data;
+  return { ok: true, config: { port, host, configPath: fileRead ? configPath : undefined, collector, sinks, ...(rollups === undefined ? {} : { rollups }) } };
 }
 
 /** A failure the CLI reports as one message, without a stack: `exitCode` 2 for usage errors, 1 for runtime ones. */

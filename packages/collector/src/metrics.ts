@@ -11,6 +11,12 @@ export interface Metrics {
   requests: Map<number, number>;
   /** Per sink: writes, failed writes or events, and total seconds spent writing. */
   sinks: Map<string, { writes: number; failures: number; seconds: number }>;
+  /** Runs of the `maintenance` task (such as the report rollups): how many, how many failed, seconds spent, last success (epoch ms, 0 for never). */
+  maintenance: { runs: number; failures: number; seconds: number; lastSuccess: number };
+  /** Commits whose counts could not be added to `waymark_ingest_stats`. */
+  ingestStatsFailures: number;
+  /** Failed events stored by `POST /v1/failed-events/replay`. */
+  replayed: number;
 }
 
 /** Fresh zeroed {@link Metrics}. */
@@ -23,6 +29,9 @@ export function createMetrics(): Metrics {
     rateLimited: 0,
     requests: new Map(),
     sinks: new Map(),
+    maintenance: { runs: 0, failures: 0, seconds: 0, lastSuccess: 0 },
+    ingestStatsFailures: 0,
+    replayed: 0,
   };
 }
 
@@ -69,6 +78,14 @@ export function renderMetrics(metrics: Metrics, gauges: { queueDepth: number; re
     lines.push(`waymark_sink_write_seconds_sum{sink="${label(sink)}"} ${m.seconds}`, `waymark_sink_write_seconds_count{sink="${label(sink)}"} ${m.writes}`);
   }
   metric('waymark_sink_failures_total', 'counter', 'Sink writes that threw plus events a sink failed.', sinks.map(([s, m]) => [`{sink="${label(s)}"}`, m.failures]));
+  metric('waymark_maintenance_runs_total', 'counter', 'Runs of the maintenance task (report rollups), failed or not.', [['', metrics.maintenance.runs]]);
+  metric('waymark_maintenance_failures_total', 'counter', 'Runs of the maintenance task that failed (each is logged).', [['', metrics.maintenance.failures]]);
+  metric('waymark_maintenance_seconds_total', 'counter', 'Time spent in the maintenance task.', [['', metrics.maintenance.seconds]]);
+  metric('waymark_maintenance_last_success_timestamp_seconds', 'gauge', 'When the maintenance task last succeeded (Unix time; 0 if never).', [
+    ['', metrics.maintenance.lastSuccess / 1000],
+  ]);
+  metric('waymark_ingest_stats_failures_total', 'counter', 'Commits whose counts could not be added to waymark_ingest_stats.', [['', metrics.ingestStatsFailures]]);
+  metric('waymark_failed_events_replayed_total', 'counter', 'Failed events stored by a replay after they passed validation.', [['', metrics.replayed]]);
   metric('waymark_queue_depth', 'gauge', 'Events waiting to be committed or forwarded.', [['', gauges.queueDepth]]);
   metric('waymark_recent_ids', 'gauge', 'Event ids held in memory for dedupe.', [['', gauges.recentIds]]);
   return `${lines.join('\n')}\n`;

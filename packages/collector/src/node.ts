@@ -2,6 +2,9 @@ import type { AddressInfo } from 'node:net';
 import { serve as honoServe } from '@hono/node-server';
 import type { Collector } from './createCollector';
 
+export { runCollectorCli, collectorCommands } from './runCollectorCli';
+export type { CollectorCliOptions } from './runCollectorCli';
+
 /** Options of {@link serve}. */
 export interface ServeOptions {
   /** TCP port; 0 picks a free one (read it from the result). @default 8787 */

@@ -43,6 +43,26 @@ export function openApiDocument(version: string): Record<string, unknown> {
             suppressed: { type: 'boolean' },
           },
         },
+        ReadKey: {
+          type: 'object',
+          required: ['name', 'role'],
+          properties: {
+            name: { type: 'string', description: "The key's label (not secret)." },
+            role: { type: 'string', enum: ['admin', 'creator', 'marketing'] },
+            authorId: { type: 'string', description: 'A creator key: the author whose posts it sees.' },
+            siteId: { type: 'string', description: 'Set when the key is limited to one site.' },
+          },
+        },
+        ReplayReport: {
+          type: 'object',
+          required: ['replayed', 'duplicates', 'dropped', 'stillFailing'],
+          properties: {
+            replayed: { type: 'integer', description: 'Now valid and stored (`context.server.replayed = true`); removed from the failed events.' },
+            duplicates: { type: 'integer', description: 'Now valid but already stored under the same id; removed from the failed events.' },
+            dropped: { type: 'integer', description: 'Now valid but not to be stored (no analytics consent, or an erased subject); removed from the failed events.' },
+            stillFailing: { type: 'integer', description: 'Still refused by the catalogue, size or nesting limits; kept.' },
+          },
+        },
         ErasureJob: {
           type: 'object',
           required: ['job', 'status', 'subjects', 'erased'],
@@ -67,6 +87,42 @@ export function openApiDocument(version: string): Record<string, unknown> {
           responses: { '200': { description: 'Per-event results', content: { 'application/json': { schema: { type: 'object' } } } }, ...errors(400, 401, 403, 413, 415, 429, 503) },
         },
         options: { summary: 'CORS preflight of an allowed origin', security: [{ writeKey: [] }], responses: { '204': { description: 'Allowed' }, ...errors(401, 403) } },
+      },
+      '/v1/key': {
+        get: {
+          summary: 'The role and scope of the read key sent',
+          description: `${roles('admin, creator, marketing')}. Tools such as \`waymark report --collector\` ask it what a key may see.`,
+          security: secured,
+          responses: { '200': { description: 'The key', content: { 'application/json': { schema: { $ref: '#/components/schemas/ReadKey' } } } }, ...readErrors },
+        },
+      },
+      '/v1/failed-events/replay': {
+        post: {
+          summary: 'Validate failed events again and store those that now pass',
+          description:
+            `${roles('admin only')}. After a catalogue change (such as an event added with \`extendCatalogue\`), each selected failed event is ` +
+            'checked against the collector\'s current catalogues, size and nesting limits; those that pass are stored as their payload has them ' +
+            '(user id pseudonymised and URLs reduced when they were kept; device, country and visitor hash are not known) with ' +
+            '`context.server.replayed = true`, and removed from the failed events. Events of erased subjects or without analytics consent are removed, not stored.',
+          security: secured,
+          requestBody: {
+            required: false,
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  additionalProperties: false,
+                  properties: {
+                    reason: { type: 'string', minLength: 1, maxLength: 500, description: 'Only failed events whose reason contains this text.' },
+                    from: { type: 'string', format: 'date-time', description: 'Only failed events received at or after this time.' },
+                    to: { type: 'string', format: 'date-time', description: 'Only failed events received before this time.' },
+                  },
+                },
+              },
+            },
+          },
+          responses: { '200': { description: 'Counts', content: { 'application/json': { schema: { $ref: '#/components/schemas/ReplayReport' } } } }, ...errors(400, 413, 415), ...readErrors },
+        },
       },
       '/v1/query': {
         get: {

@@ -1,6 +1,12 @@
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { defineEvent, extendCatalogue, travelCatalogue } from '@waymark/taxonomy';
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { createCollector } from './createCollector';
+import type { CollectorOptions } from './createCollector';
 import type { Collector } from './createCollector';
-import { KEYS, READ_KEYS, batch, batchRequest, makeEnvelope, ndjson, readRequest, testCollector } from './testSupport';
+import { KEYS, ORIGIN, READ_KEYS, USER_ID_KEY, WRITE_KEY, batch, batchRequest, makeEnvelope, ndjson, readRequest, tempDir, testCollector } from './testSupport';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -57,6 +63,8 @@ describe('auth matrix', () => {
     { route: 'GET /v1/erasures/{job}', path: () => `/v1/erasures/${job}`, request: () => ({}), expected: [401, 401, 200, 403, 403] },
     { route: 'GET /v1/stream', path: () => '/v1/stream', request: () => ({}), expected: [401, 401, 200, 200, 403] },
     { route: 'GET /metrics', path: () => '/metrics', request: () => ({}), expected: [401, 401, 200, 403, 403] },
+    { route: 'GET /v1/key', path: () => '/v1/key', request: () => ({}), expected: [401, 401, 200, 200, 200] },
+    { route: 'POST /v1/failed-events/replay', path: () => '/v1/failed-events/replay', request: () => ({ method: 'POST' }), expected: [401, 401, 200, 403, 403] },
   ];
   const callers: [string, string | undefined][] = [
     ['no key', undefined],
@@ -224,5 +232,158 @@ describe('read keys', () => {
     expect(() => setup({ readKeys: [{ name: 'a', hash: 'md5:abc', role: 'admin' }] })).toThrow(/sha256:/);
     expect(() => setup({ readKeys: [{ name: 'a', key: 'short', role: 'admin' }] })).toThrow(/at least 16/);
     expect(() => setup({ readKeys: [{ name: 'a', key: 'rk_long_enough_key_1', role: 'creator' }] })).toThrow(/authorId/);
+  });
+});
+
+describe('GET /v1/key', () => {
+  it('tells a key its role and, for a creator, its author', async () => {
+    const { collector } = setup();
+    const ask = async (key: string) => (await collector.fetch(readRequest('/v1/key', key))).json();
+    expect(await ask(KEYS.admin)).toEqual({ name: 'admin', role: 'admin' });
+    expect(await ask(KEYS.creator)).toEqual({ name: 'ana', role: 'creator', authorId: 'ana' });
+    expect(await ask(KEYS.marketing)).toEqual({ name: 'marketing', role: 'marketing' });
+    const unknown = await collector.fetch(readRequest('/v1/key', 'rk_wrong_0000000000000000'));
+    expect(unknown.status).toBe(401);
+  });
+});
+
+describe('POST /v1/failed-events/replay', () => {
+  /** A team's own event, unknown to the built-in catalogue until the team adds it. */
+  const acmeCatalogue = extendCatalogue(travelCatalogue, {
+    id: 'acme-travel',
+    version: 1,
+    events: {
+      packing_list_downloaded: defineEvent({
+        category: 'conversion',
+        version: 1,
+        description: 'The reader downloaded a packing list.',
+        properties: z.strictObject({ listId: z.string() }),
+      }),
+    },
+  });
+
+  const temp = tempDir();
+  afterAll(() => temp.remove());
+  let n = 0;
+  /** Collectors on one store file, one after the other, as a restart after a catalogue change has it. */
+  function storeFile() {
+    const path = join(temp.dir, `replay-${(n += 1)}.duckdb`);
+    return (options: Partial<CollectorOptions> = {}) => {
+      const collector = createCollector({
+        sites: [{ id: 'blog', writeKey: WRITE_KEY, origins: [ORIGIN] }],
+        userIdKey: USER_ID_KEY,
+        store: { path },
+        rateLimit: false,
+        readKeys: READ_KEYS,
+        readRateLimit: false,
+        retention: { intervalMs: 0 },
+        ...options,
+      });
+      cleanups.push(() => collector.close().catch(() => undefined));
+      return collector;
+    };
+  }
+  const replay = (collector: { fetch(r: Request): Promise<Response> }, body?: unknown, key: string = KEYS.admin) =>
+    collector.fetch(
+      readRequest('/v1/failed-events/replay', key, {
+        method: 'POST',
+        ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+      }),
+    );
+  const packingList = (overrides: Partial<ReturnType<typeof makeEnvelope>> = {}) =>
+    makeEnvelope({ type: 'track', name: 'packing_list_downloaded', schema: 'acme-travel@1', properties: { listId: 'iceland-winter' }, ...overrides });
+
+  it('stores the events an extended catalogue accepts, marks them replayed and keeps the rest failed', async () => {
+    const open = storeFile();
+    const before = open();
+    const fixed = packingList({ userId: 'traveller-42' });
+    const broken = makeEnvelope({ properties: { nope: 1 } });
+    const { results } = await (await before.fetch(batchRequest(batch([fixed, broken])))).json();
+    expect(results.map((r: { status: string; reason: string }) => r.status)).toEqual(['rejected', 'rejected']);
+    expect(results[0].reason).toMatch(/unknown catalogue "acme-travel@1"/);
+    // Under the catalogue it was refused by, nothing passes.
+    expect(await (await replay(before)).json()).toEqual({ replayed: 0, duplicates: 0, dropped: 0, stillFailing: 2 });
+    await before.close();
+
+    const after = open({ catalogues: [travelCatalogue, acmeCatalogue] });
+    const response = await replay(after);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ replayed: 1, duplicates: 0, dropped: 0, stillFailing: 1 });
+    const stored = await ndjson(await after.fetch(readRequest('/v1/events?from=2020-01-01', KEYS.admin)));
+    expect(stored).toHaveLength(1);
+    expect(stored[0]).toMatchObject({ id: fixed.id, name: 'packing_list_downloaded', properties: { listId: 'iceland-winter' }, context: { server: { siteId: 'blog', replayed: true } } });
+    // The payload's user id was pseudonymised when it was kept: it is stored as is, not pseudonymised twice.
+    const subject = await ndjson(await after.fetch(readRequest('/v1/subjects/traveller-42/events?type=user', KEYS.admin)));
+    expect(subject.map((line) => [line.source, (line.event as { id: string }).id])).toEqual([['events', fixed.id]]);
+    // A second replay finds only what still fails.
+    expect(await (await replay(after)).json()).toEqual({ replayed: 0, duplicates: 0, dropped: 0, stillFailing: 1 });
+    const metrics = await (await after.fetch(readRequest('/metrics', KEYS.admin))).text();
+    expect(metrics).toContain('waymark_failed_events_replayed_total 1\n');
+    await after.close();
+
+    const instance = await DuckDBInstance.create(join(temp.dir, `replay-${n}.duckdb`), { access_mode: 'READ_ONLY' });
+    const db = await instance.connect();
+    const failed = (await db.runAndReadAll('SELECT id FROM waymark_failed_events')).getRows().map(([id]) => id);
+    db.closeSync();
+    instance.closeSync();
+    expect(failed).toEqual([broken.id]);
+  });
+
+  it('replays only failed events whose reason and receipt time match the filter', async () => {
+    const open = storeFile();
+    const before = open();
+    const first = packingList();
+    await before.fetch(batchRequest(batch([first])));
+    const cut = new Date().toISOString();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const second = packingList();
+    await before.fetch(batchRequest(batch([second])));
+    await before.close();
+
+    const after = open({ catalogues: [travelCatalogue, acmeCatalogue] });
+    expect(await (await replay(after, { reason: 'no reason says this' })).json()).toEqual({ replayed: 0, duplicates: 0, dropped: 0, stillFailing: 0 });
+    expect(await (await replay(after, { reason: 'unknown catalogue', to: cut })).json()).toEqual({ replayed: 1, duplicates: 0, dropped: 0, stillFailing: 0 });
+    const ids = async () => (await ndjson(await after.fetch(readRequest('/v1/events?from=2020-01-01', KEYS.admin)))).map((e) => e.id);
+    expect(await ids()).toEqual([first.id]);
+    expect(await (await replay(after, { from: cut })).json()).toEqual({ replayed: 1, duplicates: 0, dropped: 0, stillFailing: 0 });
+    expect((await ids()).sort()).toEqual([first.id, second.id].sort());
+  });
+
+  it('removes without storing what is already stored, has no analytics consent or belongs to an erased subject', async () => {
+    const open = storeFile();
+    const before = open();
+    const stored = makeEnvelope({ anonymousId: 'anon-ok' });
+    await before.fetch(batchRequest(batch([stored])));
+    expect((await before.fetch(readRequest('/v1/subjects/anon-gone?type=anonymous', KEYS.admin, { method: 'DELETE' }))).status).toBe(200);
+    const again = packingList({ id: stored.id });
+    const noConsent = packingList();
+    noConsent.context = { ...noConsent.context, consent: { ...noConsent.context.consent, analytics: false } };
+    // Refused by the catalogue before anything else is checked, so kept as failed events.
+    const erased = packingList({ anonymousId: 'anon-gone' });
+    const { results } = await (await before.fetch(batchRequest(batch([again, noConsent, erased])))).json();
+    expect(results.map((r: { reason: string }) => r.reason)).toEqual([0, 1, 2].map(() => expect.stringMatching(/unknown catalogue/)));
+    await before.close();
+
+    const after = open({ catalogues: [travelCatalogue, acmeCatalogue] });
+    expect(await (await replay(after)).json()).toEqual({ replayed: 0, duplicates: 1, dropped: 2, stillFailing: 0 });
+    const ids = (await ndjson(await after.fetch(readRequest('/v1/events?from=2020-01-01', KEYS.admin)))).map((e) => e.id);
+    expect(ids).toEqual([stored.id]);
+    expect(await (await replay(after)).json()).toEqual({ replayed: 0, duplicates: 0, dropped: 0, stillFailing: 0 });
+  });
+
+  it('answers 400 naming the field for a bad filter and 415 for a body that is not JSON', async () => {
+    const { collector } = setup();
+    const detail = async (body: unknown) => {
+      const response = await replay(collector, body);
+      expect(response.status).toBe(400);
+      return (await response.json()).detail as string;
+    };
+    expect(await detail({ reasons: 'x' })).toMatch(/unknown field "reasons"; allowed fields: "reason", "from", "to"/);
+    expect(await detail({ reason: '' })).toMatch(/"reason" must be text of 1 to 500 characters/);
+    expect(await detail({ from: 'yesterday' })).toMatch(/"from" must be an ISO 8601 date/);
+    expect(await detail({ from: '2026-05-02', to: '2026-05-01' })).toMatch(/"from" must be before "to"/);
+    expect(await detail([1])).toMatch(/must be a JSON object/);
+    const text = await collector.fetch(readRequest('/v1/failed-events/replay', KEYS.admin, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'reason=x' }));
+    expect(text.status).toBe(415);
   });
 });

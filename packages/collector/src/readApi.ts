@@ -11,7 +11,8 @@ import { openApiDocument } from './openApiDocument';
 import type { RateLimiter } from './rateLimiter';
 import type { ReadKey, ReadKeyring, ReadRole } from './readKeys';
 import { readBody } from './readBody';
-import type { RequestInfo } from './createCollector';
+import type { ReplayReport, RequestInfo } from './createCollector';
+import type { FailedEventFilter } from './duckdbStore';
 
 /** What the read routes need from the collector. */
 export interface ReadApiDeps {
@@ -26,11 +27,45 @@ export interface ReadApiDeps {
   pseudonymise(userId: string): string;
   /** Prometheus text of the collector's metrics. */
   metrics(): string;
+  /** Validates the failed events the filter selects against the current catalogues and stores those that pass. */
+  replay(filter: FailedEventFilter): Promise<ReplayReport>;
 }
 
 type App = Hono<{ Bindings: RequestInfo | undefined }>;
 const encoder = new TextEncoder();
 const MAX_SUBJECTS = 5000;
+const replayKeys = ['reason', 'from', 'to'] as const;
+
+/** Checks the optional JSON body of `POST /v1/failed-events/replay`. */
+function parseReplayFilter(text: string): FailedEventFilter {
+  if (text.trim() === '') return {};
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (error) {
+    throw new HttpError(400, `the body is not JSON: ${(error as Error).message}`);
+  }
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw new HttpError(400, 'the body must be a JSON object such as { "reason": "unknown event", "from": "2026-05-01", "to": "2026-06-01" }, or empty');
+  }
+  const filter: FailedEventFilter = {};
+  for (const [name, value] of Object.entries(body)) {
+    if (!(replayKeys as readonly string[]).includes(name)) {
+      throw new HttpError(400, `unknown field "${name}"; allowed fields: ${replayKeys.map((k) => `"${k}"`).join(', ')}`);
+    }
+    if (name === 'reason') {
+      if (typeof value !== 'string' || value.length === 0 || value.length > 500) throw new HttpError(400, '"reason" must be text of 1 to 500 characters contained in the failure reason');
+      filter.reason = value;
+    } else {
+      const ms =
+        typeof value === 'string' && /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2}))?$/.test(value) ? Date.parse(value) : NaN;
+      if (!Number.isFinite(ms)) throw new HttpError(400, `"${name}" must be an ISO 8601 date (2026-05-01) or date-time with offset (2026-05-01T12:00:00Z)`);
+      filter[name as 'from' | 'to'] = ms;
+    }
+  }
+  if (filter.from !== undefined && filter.to !== undefined && filter.from >= filter.to) throw new HttpError(400, '"from" must be before "to"');
+  return filter;
+}
 
 const scopeOf = (key: ReadKey): ReadScope => ({ ...(key.role === 'creator' ? { authorId: key.authorId } : {}), ...(key.siteId ? { siteId: key.siteId } : {}) });
 
@@ -170,6 +205,30 @@ export function registerReadApi(app: App, deps: ReadApiDeps, version: string): {
   }
 
   const ndjson = (value: unknown) => `${JSON.stringify(value)}\n`;
+
+  app.get(
+    '/v1/key',
+    guarded((c) => {
+      const key = authorise(c, ['admin', 'creator', 'marketing']);
+      return Response.json(
+        { name: key.name, role: key.role, ...(key.authorId ? { authorId: key.authorId } : {}), ...(key.siteId ? { siteId: key.siteId } : {}) },
+        { headers: { 'cache-control': 'no-store' } },
+      );
+    }),
+  );
+
+  app.post(
+    '/v1/failed-events/replay',
+    guarded(async (c) => {
+      authorise(c, ['admin']);
+      const type = c.req.header('content-type')?.split(';', 1)[0].trim().toLowerCase();
+      const text = await readBody(c.req.raw, 10_000);
+      if (text.trim() !== '' && type !== 'application/json') throw new HttpError(415, 'send the filter as application/json: { "reason": "…", "from": "…", "to": "…" }, or no body');
+      const filter = parseReplayFilter(text);
+      await deps.store();
+      return Response.json(await track(deps.replay(filter)), { headers: { 'cache-control': 'no-store' } });
+    }),
+  );
 
   app.get(
     '/v1/query',
