@@ -322,6 +322,19 @@ describe('indexedDbBuffer', () => {
       a.close();
       expect(ids(await tab().adopt(10))).toEqual(ids(list));
     });
+
+    it('stores events added after close for another tab, without a heartbeat', async () => {
+      vi.useFakeTimers({ toFake: ['Date', 'setInterval', 'clearInterval'] });
+      const a = tab();
+      a.close();
+      // A page-exit send that failed after the tracker was destroyed puts its events back.
+      const list = events(2);
+      await a.add(list);
+      await vi.advanceTimersByTimeAsync(5000);
+      await settle();
+      expect((await stored()).beats).toEqual([]);
+      expect(ids(await tab().adopt(10))).toEqual(ids(list));
+    });
   });
 
   describe('with Web Locks', () => {
@@ -343,6 +356,17 @@ describe('indexedDbBuffer', () => {
       a.close();
       await settle();
       expect((await locks.query()).held).toEqual([]);
+    });
+
+    it('stores events added after close for another tab, and holds no lock', async () => {
+      const a = tab();
+      await a.add(events(1));
+      a.close();
+      const list = events(2);
+      await a.add(list);
+      await settle();
+      expect((await locks.query()).held).toEqual([]);
+      expect(ids(await tab().adopt(10))).toHaveLength(3);
     });
 
     it('releases the tab lock when closed while still opening', async () => {

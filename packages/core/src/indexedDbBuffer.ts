@@ -79,6 +79,9 @@ export function indexedDbBuffer(options: IndexedDbBufferOptions = {}): EventBuff
   let lastStamp = 0;
   let session: Promise<Session | void> | undefined;
   let beat: ReturnType<typeof setInterval> | undefined;
+  // Set by `close()`: later writes (a page-exit send that failed after the tracker was destroyed) still land, for the
+  // next visit or another tab, but leave this tab owning nothing: no lock kept, no heartbeat.
+  let closed = false;
   let pending: Envelope[] = [];
   let writing: Promise<void> | undefined;
 
@@ -146,6 +149,8 @@ export function indexedDbBuffer(options: IndexedDbBufferOptions = {}): EventBuff
     } catch (error) {
       report(error);
       return empty;
+    } finally {
+      if (closed) close();
     }
   };
 
@@ -159,7 +164,7 @@ export function indexedDbBuffer(options: IndexedDbBufferOptions = {}): EventBuff
   // Heartbeats are only needed without Web Locks, and only while this tab owns events.
   const heartbeat = (tx: Transaction) => (locks() ? undefined : tx.objectStore(BEATS).put(Date.now(), tabId));
   const startBeats = () => {
-    if (locks()) return;
+    if (locks() || closed) return;
     beat ??= setInterval(
       () =>
         run(
@@ -292,6 +297,7 @@ export function indexedDbBuffer(options: IndexedDbBufferOptions = {}): EventBuff
     },
 
     close: () => {
+      closed = true;
       // Events added just before (at page exit) are written with the connection still open.
       flush();
       close();
