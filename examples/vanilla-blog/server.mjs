@@ -43,7 +43,7 @@ function listen(server, wanted) {
   return new Promise((resolve, reject) => {
     server.once('error', (error) => {
       const flag = wanted === port ? 'PORT' : 'COLLECTOR_PORT';
-      reject(error.code === 'EADDRINUSE' ? new Error(`port ${wanted} is in use: start with ${flag}=${wanted + 1} npm start`) : error);
+      reject(error.code === 'EADDRINUSE' ? new Error(`port ${wanted} is in use: start with ${flag}=${wanted + 1} npm start -w @waymark/example-vanilla-blog`) : error);
     });
     server.listen(wanted, host, () => resolve(server.address().port));
   });
@@ -66,7 +66,7 @@ try {
   });
   const collectorServer = await serve(collector, { port: collectorPort, hostname: host }).catch((error) => {
     throw error.code === 'EADDRINUSE'
-      ? new Error(`port ${collectorPort} is in use: start with COLLECTOR_PORT=${collectorPort + 1} npm start`)
+      ? new Error(`port ${collectorPort} is in use: start with COLLECTOR_PORT=${collectorPort + 1} npm start -w @waymark/example-vanilla-blog`)
       : error;
   });
   const collectorOrigin = `http://${host}:${collectorServer.port}`;

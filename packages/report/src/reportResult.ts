@@ -56,6 +56,12 @@ export interface ReportResult {
   filters: string[];
   columns: ReportColumn[];
   rows: Record<string, string | number | null>[];
+  /**
+   * Totals over the whole period, keyed like the columns: each metric, and `<metric>_change` against the comparison
+   * period when there is one. Set by overview reports (whose rows are days, and whose visitors and sessions do not
+   * add up over days); renderers show them above the table.
+   */
+  totals?: Record<string, string | number | null>;
   charts: ReportChart[];
   /**
    * Notes the renderers print with the report, such as "Counts are weighted by each event's sample rate: 12% of the

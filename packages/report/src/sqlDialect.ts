@@ -15,13 +15,14 @@ export interface SqlDialect {
   countDistinct(expr: string): string;
   /**
    * `agg` over rows where `condition` holds: `sum(x) FILTER (WHERE c)` / `sumIf(x, c)`. The same answer on both
-   * engines when no row matches: `sum` and `count` give 0, `min` and `max` give NULL. `count` counts non-NULL `expr`.
+   * engines when no row matches: `sum` and `count` give 0, `min` and `max` give NULL. `count` counts non-NULL `expr`
+   * (or rows, with `expr` `'*'`).
    */
   aggregateIf(agg: 'sum' | 'count' | 'min' | 'max', expr: string, condition: string): string;
   /**
    * Discrete quantile: an actual value of the group, the one at 1-based position `max(1, ceil(n * q))` of the `n`
-   * sorted non-NULL values (DuckDB's `quantile_disc`), so the median of an even-sized group is the lower middle
-   * value. NULL for a group without values. `q` in 0..1.
+   * sorted non-NULL values (DuckDB's `quantile_disc`, which computes the position in doubles as `n - floor(n - n * q)`),
+   * so the median of an even-sized group is the lower middle value. NULL for a group without values. `q` in 0..1.
    */
   quantile(expr: string, q: number): string;
   /** The Monday of `day`'s ISO week, as a DATE. */
@@ -70,7 +71,7 @@ export const clickhouseDialect: SqlDialect = {
   countDistinct: (expr) => `ifNull(uniqExact(${expr}), 0)`,
   aggregateIf: (agg, expr, condition) => {
     if (agg === 'sum') return `ifNull(sumIf(${expr}, ${condition}), 0)`;
-    if (agg === 'count') return `ifNull(countIf(((${expr}) IS NOT NULL) AND (${condition})), 0)`;
+    if (agg === 'count') return expr === '*' ? `countIf(${condition})` : `ifNull(countIf(((${expr}) IS NOT NULL) AND (${condition})), 0)`;
     // minIf/maxIf give the type's default (0, '') when no row matches; DuckDB gives NULL.
     return `if(countIf(${condition}) = 0, NULL, ${agg}If(${expr}, ${condition}))`;
   },
