@@ -115,6 +115,6 @@ describe.skipIf(!up)('clickhouseSink (real ClickHouse)', () => {
       expect(await counts(table)).toEqual({ n: '15000', ids: '15000' });
       const stored = new Set((await query<{ id: string }>(`SELECT id FROM default.${table}`)).map((r) => r.id));
       expect(batches.flat().every((e) => stored.has(e.id))).toBe(true);
-    });
+    }, 60_000); // thousands of writes through a cut connection, beside every other suite in CI
   });
 });

@@ -105,6 +105,6 @@ describe.skipIf(!up)('natsSink (real NATS JetStream)', () => {
       expect(stored).toHaveLength(5000);
       expect(new Set(stored.map((m) => m.event.id)).size).toBe(5000);
       await inner.close!();
-    });
+    }, 60_000); // thousands of writes through a cut connection, beside every other suite in CI
   });
 });

@@ -124,6 +124,6 @@ describe.skipIf(!up)('postgresSink (real PostgreSQL)', () => {
       const stored = new Set((await pool.query(`SELECT id FROM ${table}`)).rows.map((r) => r.id));
       expect(batches.flat().every((e) => stored.has(e.id))).toBe(true);
       await inner.close!();
-    });
+    }, 60_000); // thousands of writes through a cut connection, beside every other suite in CI
   });
 });
