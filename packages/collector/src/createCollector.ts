@@ -22,6 +22,8 @@ import { readBody } from './readBody';
 import { registerReadApi } from './readApi';
 import { createReadKeyring } from './readKeys';
 import type { ReadKeyOptions } from './readKeys';
+import { createIdWindow, idFingerprint } from './idWindow';
+import type { IdFingerprint } from './idWindow';
 import { createRecentIds } from './recentIds';
 
 /** One site that may send events: its public write key and the origins its pages are served from. */
@@ -126,7 +128,11 @@ export interface CollectorOptions {
   dedupe?: {
     /** How long a stored id answers `duplicate`; events older than this are rejected as too old. @default 7 days */
     windowMs?: number;
-    /** Ids held in memory; beyond it the store is asked about the rest. @default 500000 */
+    /**
+     * The most recent ids held exactly in memory, which answer repeats without asking the store. Every id of the
+     * window is also held as a 64-bit fingerprint (about 16 bytes each); an id whose fingerprint is held but which
+     * is not among these is looked up in the store. @default 100000
+     */
     maxIds?: number;
   };
   /** How long the first request of a group waits for others before one commit writes them all, in ms. @default 5 */
@@ -303,8 +309,9 @@ export function createCollector(options: CollectorOptions): Collector {
   const countryHeader = options.trustedProxy?.countryHeader?.toLowerCase();
   const limiter = options.rateLimit === false ? undefined : createRateLimiter(options.rateLimit);
   const salts = createDailySalts();
-  const maxIds = options.dedupe?.maxIds ?? 500_000;
+  const maxIds = options.dedupe?.maxIds ?? 100_000;
   const recent = createRecentIds(windowMs, maxIds);
+  const fingerprints = createIdWindow(windowMs);
   const metrics = createMetrics();
   const keyring = createReadKeyring(options.readKeys);
   const readLimiter = options.readRateLimit === false ? undefined : createRateLimiter({ perSecond: 5, burst: 60, ...options.readRateLimit });
@@ -351,10 +358,9 @@ export function createCollector(options: CollectorOptions): Collector {
   const forwarder = options.sinks?.length ? fanOutSink({ sinks: options.sinks.map(timed), name: 'forward' }) : undefined;
 
   let store: CollectorStore | undefined;
-  let storeSink: Sink | undefined;
   const opening = (async () => {
     store = await openDuckdbStore(options.store ?? { path: 'waymark.duckdb' });
-    storeSink = timed(store.events);
+    await store.storedFingerprints(now() - windowMs, (hi, lo, at) => fingerprints.add({ hi, lo }, at));
     // One more than fits: if the window holds more ids than the index, the index learns it is incomplete.
     for (const { id, at } of await store.recentIds(now() - windowMs, maxIds + 1)) recent.add(id, at);
   })();
@@ -434,12 +440,35 @@ export function createCollector(options: CollectorOptions): Collector {
     forwards.add(task);
   }
 
+  /** The store's group write, timed in `/metrics` as its events sink. */
+  async function writeGroup(events: SinkEvent[], failed: FailedRecord[]) {
+    if (events.length === 0 && failed.length === 0) return { written: 0, skipped: 0, failed: [], failedKept: true };
+    const started = performance.now();
+    const seconds = () => (performance.now() - started) / 1000;
+    try {
+      const result = await store!.writeGroup(events, failed);
+      if (events.length > 0) recordSinkWrite(metrics, store!.events.name, seconds(), result.failed.length);
+      return result;
+    } catch (error) {
+      if (events.length > 0) recordSinkWrite(metrics, store!.events.name, seconds(), events.length);
+      throw error;
+    }
+  }
+
+  /**
+   * Dedupes, stores and counts one group: the events of every request of the group and their failed records, in
+   * one transaction. An id is a duplicate when the group already has it, the exact recent ids hold it, or its
+   * fingerprint is held (every id stored within the window is) and the store confirms it.
+   */
   async function commit(items: Item[]): Promise<Outcome[]> {
     const at = now();
     recent.expire(at);
+    fingerprints.expire(at);
     const outcomes: Outcome[] = new Array(items.length);
     const failed: FailedRecord[] = [];
-    const fresh: number[] = [];
+    let fresh: number[] = [];
+    const prints: IdFingerprint[] = new Array(items.length);
+    const toConfirm: string[] = [];
     const seen = new Set<string>();
     items.forEach((item, i) => {
       if ('failed' in item) {
@@ -449,35 +478,41 @@ export function createCollector(options: CollectorOptions): Collector {
         outcomes[i] = { status: 'duplicate' };
       } else {
         seen.add(item.event.id);
+        const print = (prints[i] = idFingerprint(item.event.id));
+        // While the recent ids hold the whole window, a fingerprint they do not explain belongs to another id.
+        if (!recent.complete && fingerprints.mightHave(print)) toConfirm.push(item.event.id);
         fresh.push(i);
       }
     });
-    let toWrite = fresh;
-    if (!recent.complete && fresh.length > 0) {
-      const stored = await store!.existingIds(fresh.map((i) => (items[i] as { event: CollectedEvent }).event.id));
-      toWrite = fresh.filter((i) => {
+    if (toConfirm.length > 0) {
+      // Only where the fingerprint is held: a repeat older than the recent ids, or (rarely) another id's fingerprint.
+      const stored = await store!.existingIds(toConfirm, at - windowMs * 1.25);
+      fresh = fresh.filter((i) => {
         if (!stored.has((items[i] as { event: CollectedEvent }).event.id)) return true;
         outcomes[i] = { status: 'duplicate' };
         return false;
       });
     }
-    const events = toWrite.map((i) => (items[i] as { event: CollectedEvent }).event);
-    const result: WriteResult = events.length > 0 ? await storeSink!.write(events) : { written: 0, skipped: 0, failed: [] };
+    const events = fresh.map((i) => (items[i] as { event: CollectedEvent }).event);
+    const kept = failed.length;
+    const result = await writeGroup(events, failed);
     const refused = new Map(result.failed.map((f) => [f.event, f.reason]));
     const stored: SinkEvent[] = [];
-    for (const i of toWrite) {
+    for (const i of fresh) {
       const item = items[i] as Extract<Item, { event: CollectedEvent }>;
       const reason = refused.get(item.event);
       if (reason === undefined) {
         outcomes[i] = { status: 'accepted' };
         recent.add(item.event.id, at);
+        fingerprints.add(prints[i], at);
         stored.push(item.event);
       } else {
         outcomes[i] = { status: 'rejected', reason };
         failed.push({ id: item.event.id, siteId: item.siteId, receivedAt: at, reason, payload: JSON.stringify(scrubPayload(item.raw, userIdKey, keepQueryKeys)) });
       }
     }
-    await store!.writeFailed(failed);
+    // The records the store refused just now; all of them when the group's transaction did not hold them.
+    await store!.writeFailed(result.failedKept ? failed.slice(kept) : failed);
     const day = new Date(at).toISOString().slice(0, 10);
     outcomes.forEach((outcome, i) => {
       if (outcome.status === 'accepted') metrics.accepted += 1;
@@ -842,7 +877,8 @@ export function createCollector(options: CollectorOptions): Collector {
       stream,
       pseudonymise: (userId) => pseudonymise(userId, userIdKey),
       replay: replayFailed,
-      metrics: () => renderMetrics(metrics, { queueDepth: group.depth + forwarding, recentIds: recent.size }),
+      metrics: () =>
+        renderMetrics(metrics, { queueDepth: group.depth + forwarding, recentIds: recent.size, dedupeWindowIds: fingerprints.size, dedupeWindowBytes: fingerprints.bytes }),
     },
     '0.1.0',
   );

@@ -195,17 +195,34 @@ async function deriveTables(connection: DuckDBConnection): Promise<number> {
   await connection.run(
     `INSERT OR REPLACE INTO waymark_visitors SELECT anonymous_id, max(coalesce(user_id, '')), min(CAST(timestamp AS DATE)) FROM waymark_events GROUP BY anonymous_id`,
   );
+  // Sessions and post readers carry no user id: one row per day and session, or per day, post and visitor.
+  await connection.run(`CREATE TABLE IF NOT EXISTS waymark_sessions (day DATE, session_id VARCHAR, anonymous_id VARCHAR)`);
+  await connection.run(`CREATE TABLE IF NOT EXISTS waymark_post_visitors (day DATE, post_id VARCHAR, anonymous_id VARCHAR)`);
+  // Like the real refresh, rows are only added: what erasure and retention leave is what they deleted.
+  await connection.run(
+    `INSERT INTO waymark_sessions SELECT day, session_id, min(anonymous_id) FROM (SELECT CAST(timestamp AS DATE) AS day, session_id, anonymous_id FROM waymark_events)
+     WHERE (day, session_id) NOT IN (SELECT (day, session_id) FROM waymark_sessions) GROUP BY day, session_id`,
+  );
+  await connection.run(
+    `INSERT INTO waymark_post_visitors SELECT DISTINCT CAST(timestamp AS DATE) AS day, 'lisbon', anonymous_id FROM waymark_events
+     WHERE (CAST(timestamp AS DATE), anonymous_id) NOT IN (SELECT (day, anonymous_id) FROM waymark_post_visitors)`,
+  );
   return Number((await connection.runAndReadAll('SELECT count(*) FROM waymark_facts')).getRows()[0][0]);
 }
 
-async function readDerived(path: string): Promise<{ facts: string[]; visitors: string[] }> {
+async function readDerived(path: string): Promise<{ facts: string[]; visitors: string[]; sessions?: string[]; postVisitors?: string[] }> {
   const instance = await DuckDBInstance.create(path, { access_mode: 'READ_ONLY' });
   const db = await instance.connect();
   try {
     const column = async (sql: string) => (await db.runAndReadAll(sql)).getRows().map(([value]) => String(value));
+    const tables = await column(`SELECT table_name FROM information_schema.tables WHERE table_name IN ('waymark_sessions', 'waymark_post_visitors')`);
     return {
       facts: await column('SELECT id FROM waymark_facts ORDER BY id'),
       visitors: await column('SELECT anonymous_id FROM waymark_visitors ORDER BY anonymous_id'),
+      ...(tables.length === 2 && {
+        sessions: await column('SELECT session_id FROM waymark_sessions ORDER BY session_id'),
+        postVisitors: await column('SELECT anonymous_id FROM waymark_post_visitors ORDER BY anonymous_id'),
+      }),
     };
   } finally {
     db.closeSync();
@@ -214,30 +231,31 @@ async function readDerived(path: string): Promise<{ facts: string[]; visitors: s
 }
 
 describe('derived report tables', () => {
-  it('erases a subject from waymark_facts and waymark_visitors after a rollup refresh', async () => {
+  it('erases a subject from facts, visitors, sessions and post readers after a rollup refresh', async () => {
     let facts = 0;
     const { collector, path } = setup({ maintenance: { everyMs: 10, run: async (connection) => void (facts = await deriveTables(connection)) } });
-    const mine = [makeEnvelope({ userId, anonymousId: 'anon-42' }), makeEnvelope({ anonymousId: 'anon-42' })];
-    const other = makeEnvelope({ anonymousId: 'anon-7' });
+    const mine = [makeEnvelope({ userId, anonymousId: 'anon-42', sessionId: 'sess-42' }), makeEnvelope({ anonymousId: 'anon-42', sessionId: 'sess-42' })];
+    const other = makeEnvelope({ anonymousId: 'anon-7', sessionId: 'sess-7' });
     await collector.fetch(batchRequest(batch([...mine, other])));
     await vi.waitFor(() => expect(facts).toBe(3));
 
     expect((await collector.fetch(del('/v1/subjects/anon-42?type=anonymous'))).status).toBe(200);
     await collector.close();
-    expect(await readDerived(path)).toEqual({ facts: [other.id], visitors: ['anon-7'] });
+    expect(await readDerived(path)).toEqual({ facts: [other.id], visitors: ['anon-7'], sessions: ['sess-7'], postVisitors: ['anon-7'] });
   });
 
   it('erases by user id from the derived tables in a bulk job', async () => {
     let facts = 0;
     const { collector, path } = setup({ maintenance: { everyMs: 10, run: async (connection) => void (facts = await deriveTables(connection)) } });
-    const mine = makeEnvelope({ userId, anonymousId: 'anon-42' });
-    const other = makeEnvelope({ userId: 'traveller-7', anonymousId: 'anon-7' });
+    const mine = makeEnvelope({ userId, anonymousId: 'anon-42', sessionId: 'sess-42' });
+    const other = makeEnvelope({ userId: 'traveller-7', anonymousId: 'anon-7', sessionId: 'sess-7' });
     await collector.fetch(batchRequest(batch([mine, other])));
     await vi.waitFor(() => expect(facts).toBe(2));
     const created = await collector.fetch(bulk([{ type: 'user', id: userId }]));
     expect(await waitForJob(collector, (await created.json()).job)).toMatchObject({ status: 'done', erased: 1 });
     await collector.close();
-    expect(await readDerived(path)).toEqual({ facts: [other.id], visitors: ['anon-7'] });
+    // Sessions and post readers have no user id: the user's events name their visitor and session.
+    expect(await readDerived(path)).toEqual({ facts: [other.id], visitors: ['anon-7'], sessions: ['sess-7'], postVisitors: ['anon-7'] });
   });
 
   it('never lets a refresh that read the events before an erasure write the subject back', async () => {
@@ -278,7 +296,7 @@ describe('derived report tables', () => {
     expect(await readDerived(path)).toEqual({ facts: [], visitors: [] });
   });
 
-  it('purges expired facts and visitors left without events', async () => {
+  it('purges expired facts, sessions and post readers, and visitors left without events', async () => {
     let clock = Date.parse('2024-01-10T12:00:00Z');
     let facts = 0;
     const { collector, path } = setup({ now: () => clock, maintenance: { everyMs: 10, run: async (connection) => void (facts = await deriveTables(connection)) } });
@@ -293,6 +311,6 @@ describe('derived report tables', () => {
     await vi.waitFor(() => expect(facts).toBe(3));
     expect(await collector.purgeExpired()).toMatchObject({ events: 2 });
     await collector.close();
-    expect(await readDerived(path)).toEqual({ facts: [kept.id], visitors: ['anon-both'] });
+    expect(await readDerived(path)).toEqual({ facts: [kept.id], visitors: ['anon-both'], sessions: ['sess-1'], postVisitors: ['anon-both'] });
   });
 });

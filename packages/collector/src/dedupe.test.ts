@@ -1,5 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { DuckDBInstance } from '@duckdb/node-api';
 import type { Sink } from '@waymark/sinks';
+import { eventColumns } from '@waymark/sinks';
+import { duckdbSink } from '@waymark/sinks/duckdb';
 import { createCollector } from './createCollector';
 import { ORIGIN, USER_ID_KEY, WRITE_KEY, batch, batchRequest, makeEnvelope, readStore, testCollector } from './testSupport';
 
@@ -52,13 +55,13 @@ describe('dedupe by event id', () => {
     expect(results[0]).toEqual({ id: event.id, status: 'duplicate' });
   });
 
-  it('stores the rest of a batch holding an id stored before the dedupe window, and that id once', async () => {
+  it('stores an id again, with the rest of its batch, once its first copy is older than the dedupe window', async () => {
     const t = testCollector({ dedupe: { windowMs: 60_000 } });
     cleanups.push(t.cleanup);
     const old = makeEnvelope();
     await t.collector.fetch(batchRequest(batch([old])));
     await t.collector.close();
-    // A minute later the index no longer holds the id; the same id comes again with a fresh timestamp.
+    // Two minutes later the window no longer holds the id; the same id comes again with a fresh timestamp.
     let clock = Date.now() + 120_000;
     const later = createCollector({
       sites: [{ id: 'blog', writeKey: WRITE_KEY, origins: [ORIGIN] }],
@@ -70,11 +73,70 @@ describe('dedupe by event id', () => {
     const stamp = new Date(clock).toISOString();
     const fresh = makeEnvelope({ timestamp: stamp });
     const response = await later.fetch(batchRequest(batch([{ ...old, timestamp: stamp }, fresh], stamp)));
-    expect(response.status).toBe(200);
+    expect((await response.json()).results.map((r: { status: string }) => r.status)).toEqual(['accepted', 'accepted']);
     await later.close();
     const ids = (await readStore(t.path)).events.map((e) => e.id);
-    expect(ids.filter((id) => id === old.id)).toHaveLength(1);
+    expect(ids.filter((id) => id === old.id)).toHaveLength(2);
     expect(ids).toContain(fresh.id);
+  });
+
+  it('answers duplicate after a restart for an id stored within the window, with few exact ids held', async () => {
+    const t = testCollector({ dedupe: { windowMs: 60_000, maxIds: 1 } });
+    cleanups.push(t.cleanup);
+    const events = Array.from({ length: 5 }, () => makeEnvelope());
+    await t.collector.fetch(batchRequest(batch(events)));
+    await t.collector.close();
+    // 30 s later: inside the window, so the fingerprints loaded from the store hold every id.
+    let clock = Date.now() + 30_000;
+    const later = createCollector({
+      sites: [{ id: 'blog', writeKey: WRITE_KEY, origins: [ORIGIN] }],
+      userIdKey: USER_ID_KEY,
+      store: { path: t.path },
+      rateLimit: false,
+      dedupe: { windowMs: 60_000, maxIds: 1 },
+      now: () => clock++,
+    });
+    cleanups.push(() => later.close());
+    const stamp = new Date(clock).toISOString();
+    const fresh = makeEnvelope({ timestamp: stamp });
+    const replay = events.map((e) => ({ ...e, timestamp: stamp }));
+    const { results } = await (await later.fetch(batchRequest(batch([...replay, fresh], stamp)))).json();
+    expect(results.map((r: { status: string }) => r.status)).toEqual([...Array(5).fill('duplicate'), 'accepted']);
+    const again = await (await later.fetch(batchRequest(batch([...replay, fresh], stamp)))).json();
+    expect(again.results.every((r: { status: string }) => r.status === 'duplicate')).toBe(true);
+    await later.close();
+    expect((await readStore(t.path)).events).toHaveLength(6);
+  });
+
+  it('drops the primary key of a store made by an older version, keeping its events and their dedupe', async () => {
+    const t = testCollector();
+    cleanups.push(t.cleanup);
+    await t.collector.close();
+    const events = [makeEnvelope(), makeEnvelope()];
+    // The table as older versions made it: `id VARCHAR PRIMARY KEY`, filled by the standalone sink.
+    const instance = await DuckDBInstance.create(t.path);
+    const connection = await instance.connect();
+    await connection.run('DROP TABLE waymark_events');
+    const sink = duckdbSink({ connection });
+    await sink.write(events.map((e) => ({ ...e, receivedAt: new Date().toISOString() })));
+    await sink.close!();
+    connection.closeSync();
+    instance.closeSync();
+    const reopened = createCollector({ sites: [{ id: 'blog', writeKey: WRITE_KEY, origins: [ORIGIN] }], userIdKey: USER_ID_KEY, store: { path: t.path } });
+    cleanups.push(() => reopened.close());
+    const fresh = makeEnvelope();
+    const { results } = await (await reopened.fetch(batchRequest(batch([...events, fresh])))).json();
+    expect(results.map((r: { status: string }) => r.status)).toEqual(['duplicate', 'duplicate', 'accepted']);
+    await reopened.close();
+    const check = await DuckDBInstance.create(t.path);
+    const db = await check.connect();
+    const keys = await db.runAndReadAll("SELECT count(*)::INT FROM duckdb_constraints() WHERE table_name = 'waymark_events' AND constraint_type = 'PRIMARY KEY'");
+    const columns = await db.runAndReadAll("SELECT column_name FROM information_schema.columns WHERE table_name = 'waymark_events' ORDER BY ordinal_position");
+    db.closeSync();
+    check.closeSync();
+    expect(keys.getRows()).toEqual([[0]]);
+    expect(columns.getRows().map(([name]) => name)).toEqual([...eventColumns]);
+    expect((await readStore(t.path)).events.map((e) => e.id).sort()).toEqual([...events, fresh].map((e) => e.id).sort());
   });
 
   it('refuses a store memory limit that is not a size, naming the option', () => {

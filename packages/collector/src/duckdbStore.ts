@@ -1,9 +1,10 @@
-import { BIGINT, DuckDBInstance, listValue, LIST, VARCHAR, TIMESTAMPTZ, DuckDBTimestampTZValue } from '@duckdb/node-api';
+import { BIGINT, DuckDBInstance, DuckDBTimestampValue, listValue, LIST, VARCHAR, TIMESTAMPTZ, DuckDBTimestampTZValue } from '@duckdb/node-api';
 import type { DuckDBAppender, DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import type { Sink, SinkEvent, WriteResult } from '@waymark/sinks';
-import { eventColumns, toEventRow } from '@waymark/sinks';
+import { eventColumns } from '@waymark/sinks';
 import type { EventRow } from '@waymark/sinks';
 import { duckdbSink, duckdbTableSql } from '@waymark/sinks/duckdb';
+import { toEventRows } from './toEventRows';
 
 /** An event the collector refused, kept with its reason and the payload exactly as it arrived. */
 export interface FailedRecord {
@@ -20,12 +21,24 @@ export interface FailedRecord {
 export interface CollectorStore {
   /** The events sink (`duckdbSink` on the store's database). */
   readonly events: Sink;
+  /**
+   * Stores one group commit in one transaction, the events and the failed records, and resolves once it has
+   * committed. The caller has already left out stored ids (the table has no key on `id`). When DuckDB refuses an
+   * event value, the events go through the events sink instead, which reports the refused ones in `failed`, and the
+   * failed records are left to the caller (`failedKept` false).
+   */
+  writeGroup(events: readonly SinkEvent[], failed: readonly FailedRecord[]): Promise<WriteResult & { failedKept: boolean }>;
   /** Appends failed records in one transaction. */
   writeFailed(records: readonly FailedRecord[]): Promise<void>;
   /** Ids stored since `since` (epoch ms) with when they were received, oldest first, at most `limit`. */
   recentIds(since: number, limit: number): Promise<{ id: string; at: number }[]>;
-  /** Which of `ids` are already stored. */
-  existingIds(ids: readonly string[]): Promise<Set<string>>;
+  /**
+   * Calls `add` with the fingerprint (`md5_number_upper(id)`, as `IdFingerprint` words) and the later of receipt
+   * and event time (epoch ms) of every event received or happened since `since`; resolves with how many.
+   */
+  storedFingerprints(since: number, add: (hi: number, lo: number, at: number) => void): Promise<number>;
+  /** Which of `ids` are already stored; with `since` (epoch ms), only among events received or happened since. */
+  existingIds(ids: readonly string[], since?: number): Promise<Set<string>>;
   /** A new connection for reads, its time zone set to UTC; the caller closes it. */
   connect(): Promise<DuckDBConnection>;
   /** Deletes the subjects' events and failed events in one transaction; `userId` as stored (pseudonymised). */
@@ -133,6 +146,8 @@ const JOBS = 'waymark_erasure_jobs';
 const INGEST_STATS = 'waymark_ingest_stats';
 /** Tables `refreshRollups` (`@waymark/report`) derives from the events that hold a subject's rows. */
 const DERIVED = { facts: 'waymark_facts', visitors: 'waymark_visitors' } as const;
+/** The derived report tables (`refreshRollups` in `@waymark/report`) that hold ids of a subject: erasure and retention reach them. */
+const SUBJECT_TABLES = [DERIVED.facts, DERIVED.visitors, 'waymark_sessions', 'waymark_post_visitors'];
 
 /**
  * The `CREATE TABLE` statement of `waymark_ingest_stats`: events accepted, answered as duplicates and rejected, per
@@ -170,16 +185,35 @@ export function dataRightsTablesSql(): string[] {
   ];
 }
 
-/** One event row through the Appender, in the column order of `duckdbTableSql` (the values `duckdbSink` writes). */
-function appendEventRow(appender: DuckDBAppender, row: EventRow): void {
-  for (const column of eventColumns) {
-    const value = row[column];
-    if (value === null) appender.appendNull();
-    else if (typeof value === 'string') appender.appendVarchar(value);
-    else if (column === 'sample_rate') appender.appendDouble(value);
-    else appender.appendTimestampTZ(new DuckDBTimestampTZValue(BigInt(value) * 1000n));
+/** Microseconds since the epoch, as DuckDB timestamps count them. */
+const micros = (ms: number) => new DuckDBTimestampValue(BigInt(ms) * 1000n);
+
+/** Event rows through the Appender, in the column order of `duckdbTableSql` (the values `duckdbSink` writes). */
+function appendEventRows(appender: DuckDBAppender, rows: readonly EventRow[]): void {
+  for (const row of rows) {
+    for (const column of eventColumns) {
+      const value = row[column];
+      if (value === null) appender.appendNull();
+      else if (typeof value === 'string') appender.appendVarchar(value);
+      else if (column === 'sample_rate') appender.appendDouble(value);
+      // A TIMESTAMP (UTC microseconds) into the TIMESTAMPTZ column: the Appender takes it as UTC whatever the session
+      // time zone, through a direct binding (`appendTimestampTZ` builds a generic value, several times the cost).
+      else appender.appendTimestamp(micros(value));
+    }
+    appender.endRow();
   }
-  appender.endRow();
+}
+
+function appendFailedRows(appender: DuckDBAppender, records: readonly FailedRecord[]): void {
+  for (const r of records) {
+    if (r.id === null) appender.appendNull();
+    else appender.appendVarchar(r.id);
+    appender.appendVarchar(r.siteId);
+    appender.appendTimestamp(micros(r.receivedAt));
+    appender.appendVarchar(r.reason);
+    appender.appendVarchar(r.payload);
+    appender.endRow();
+  }
 }
 
 const toTimestamp = (ms: number) => new DuckDBTimestampTZValue(BigInt(Math.round(ms)) * 1000n);
@@ -207,9 +241,53 @@ export function duckdbStoreConfig({ memoryLimit = '512MB', threads }: Omit<Duckd
   if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) {
     throw new TypeError('[waymark] createCollector: `store.threads` must be a whole number, at least 1');
   }
-  const config: Record<string, string> = { memory_limit: memoryLimit };
+  const config: Record<string, string> = {
+    memory_limit: memoryLimit,
+    // Fewer, larger checkpoints than DuckDB's default (one per 16 MB of WAL) halve the CPU a stored event costs;
+    // the rows not yet checkpointed are held in memory, so at most an eighth of the memory limit.
+    checkpoint_threshold: `${Math.max(1, Math.min(64, Math.floor(sizeInBytes(memoryLimit) / 8 / 1048576)))}MB`,
+  };
   if (threads !== undefined) config.threads = String(threads);
   return config;
+}
+
+const UNITS: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4 };
+
+/** Bytes of a size such as `'512MB'` (already checked by `duckdbStoreConfig`). */
+function sizeInBytes(size: string): number {
+  const [, number, unit] = /^(\d+(?:\.\d+)?)\s*([a-z]+)$/i.exec(size.trim())!;
+  return Number(number) * UNITS[unit.toLowerCase()];
+}
+
+/** Whether the events table still has the primary key older versions made (an index DuckDB keeps in memory). */
+async function hasPrimaryKey(db: DuckDBConnection, table: string): Promise<boolean> {
+  const reader = await db.runAndReadAll(
+    `SELECT count(*) FROM duckdb_constraints() WHERE schema_name = 'main' AND table_name = $1 AND constraint_type = 'PRIMARY KEY'`,
+    [table],
+  );
+  return Number(reader.getRows()[0][0]) > 0;
+}
+
+/**
+ * Rewrites an events table made with a primary key on `id` without it, in one transaction (DuckDB cannot drop a
+ * key): its index held about 100 bytes per stored event in memory, which would sooner or later exceed the memory
+ * limit and fail every commit. Dedupe is the collector's own (see `createIdWindow`).
+ */
+async function dropPrimaryKey(db: DuckDBConnection, table: string): Promise<void> {
+  const rebuilt = `${table}_rebuilt`;
+  await db.run('BEGIN TRANSACTION');
+  try {
+    await db.run(`DROP TABLE IF EXISTS ${rebuilt}`);
+    await db.run(duckdbTableSql(rebuilt, { primaryKey: false }));
+    await db.run(`INSERT INTO ${rebuilt} SELECT * FROM ${table}`);
+    await db.run(`DROP TABLE ${table}`);
+    await db.run(`ALTER TABLE ${rebuilt} RENAME TO ${table}`);
+    await db.run('COMMIT');
+  } catch (error) {
+    await db.run('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+  await db.run('CHECKPOINT');
 }
 
 /** Opens the DuckDB store: `waymark_events` (written by `duckdbSink`) and `waymark_failed_events` in one file. */
@@ -219,14 +297,25 @@ export async function openDuckdbStore({ path, ...settings }: DuckdbStoreOptions)
   try {
     db = await instance.connect();
     await db.run(failedEventsTableSql());
-    await db.run(duckdbTableSql(EVENTS));
+    // No primary key: its index would grow in memory with every event ever stored. The collector dedupes itself.
+    await db.run(duckdbTableSql(EVENTS, { primaryKey: false }));
+    if (await hasPrimaryKey(db, EVENTS)) await dropPrimaryKey(db, EVENTS);
     for (const sql of dataRightsTablesSql()) await db.run(sql);
     await db.run(ingestStatsTableSql());
   } catch (error) {
     instance.closeSync();
     throw error;
   }
-  const fallback = duckdbSink({ instance, table: EVENTS });
+  // Group writes go through a connection of their own, so a transaction awaiting its COMMIT never takes in a read.
+  let writer: DuckDBConnection;
+  try {
+    writer = await instance.connect();
+  } catch (error) {
+    db.closeSync();
+    instance.closeSync();
+    throw error;
+  }
+  const fallback = duckdbSink({ instance, table: EVENTS, primaryKey: false });
   let chain: Promise<unknown> = Promise.resolve();
   const serial = <T>(task: () => Promise<T>): Promise<T> => {
     const run = chain.then(task);
@@ -241,49 +330,89 @@ export async function openDuckdbStore({ path, ...settings }: DuckdbStoreOptions)
     return run;
   };
   let maintenance: DuckDBConnection | undefined;
-  /** The derived tables that exist now. */
-  const derivedTables = async (connection: DuckDBConnection): Promise<Set<string>> => {
+  /** The derived tables that exist now, each with the subject columns it has (`user_id`, `session_id`, `day`). */
+  const derivedTables = async (connection: DuckDBConnection): Promise<Map<string, Set<string>>> => {
     const reader = await connection.runAndReadAll(
-      `SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' AND table_name IN ('${DERIVED.facts}', '${DERIVED.visitors}')`,
+      `SELECT table_name, column_name FROM information_schema.columns
+       WHERE table_schema = 'main' AND table_name IN (${SUBJECT_TABLES.map((t) => `'${t}'`).join(', ')})`,
     );
-    return new Set(reader.getRows().map(([name]) => String(name)));
+    const tables = new Map<string, Set<string>>();
+    for (const [table, column] of reader.getRows()) {
+      const columns = tables.get(String(table)) ?? new Set<string>();
+      tables.set(String(table), columns.add(String(column)));
+    }
+    return tables;
   };
   let closed = false;
-  /**
-   * Appends the rows straight into the events table with one Appender, whose flush commits them in one
-   * transaction. False when DuckDB refused the batch (an id already stored that the caller did not know of, a
-   * value it cannot convert): nothing of it is stored then, and the sink's INSERT OR IGNORE path takes over.
-   */
-  const appendEvents = (rows: readonly EventRow[]) =>
-    serial(async () => {
-      const appender = await db.createAppender(EVENTS);
+  // The writer's Appenders live as long as it: each group appends and flushes inside its own transaction.
+  const appenders = new Map<string, DuckDBAppender>();
+  const appenderOf = async (table: string) => {
+    let found = appenders.get(table);
+    if (!found) appenders.set(table, (found = await writer.createAppender(table)));
+    return found;
+  };
+  const discardAppenders = () => {
+    for (const found of appenders.values()) {
       try {
-        for (const row of rows) appendEventRow(appender, row);
-        appender.flushSync();
-        return true;
+        // Rows left in an Appender after a refused flush must not reach the table when it closes.
+        found.clear();
+        found.closeSync();
       } catch {
-        return false;
-      } finally {
-        try {
-          appender.closeSync();
-        } catch {
-          // closeSync flushes again and rethrows the refusal already handled.
-        }
+        // Already refused: nothing of it is stored once the transaction rolls back.
       }
+    }
+    appenders.clear();
+  };
+  /**
+   * One group in one transaction. The Appenders' flushes only fill the transaction's local storage on the event
+   * loop; the COMMIT (WAL, fsync, automatic checkpoints) runs on a libuv worker thread meanwhile. False, with
+   * nothing stored, when DuckDB refused an event row (a value it cannot convert); rejects when the commit fails.
+   */
+  const appendGroup = (rows: readonly EventRow[], failed: readonly FailedRecord[]) =>
+    serial(async () => {
+      await writer.run('BEGIN TRANSACTION');
+      try {
+        if (rows.length > 0) {
+          const appender = await appenderOf(EVENTS);
+          appendEventRows(appender, rows);
+          appender.flushSync();
+        }
+      } catch {
+        discardAppenders();
+        await writer.run('ROLLBACK').catch(() => undefined);
+        return false;
+      }
+      try {
+        if (failed.length > 0) {
+          const appender = await appenderOf(FAILED);
+          appendFailedRows(appender, failed);
+          appender.flushSync();
+        }
+        await writer.run('COMMIT');
+      } catch (error) {
+        discardAppenders();
+        await writer.run('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+      return true;
     });
+  const writeGroup: CollectorStore['writeGroup'] = async (batch, failed) => {
+    let rows: EventRow[] | undefined;
+    try {
+      rows = closed ? undefined : toEventRows(batch);
+    } catch {
+      // An event the sink fails alone: it reports which one and why.
+    }
+    if (rows && (await appendGroup(rows, failed))) return { written: rows.length, skipped: 0, failed: [], failedKept: true };
+    // DuckDB refused a value: the sink finds which events and why, and stores the others.
+    return { ...(await fallback.write(batch)), failedKept: false };
+  };
   const events: Sink = {
     name: 'duckdb',
     async write(batch: readonly SinkEvent[]): Promise<WriteResult> {
-      if (closed || batch.length === 0) return fallback.write(batch);
-      const rows: EventRow[] = new Array(batch.length);
-      try {
-        for (let i = 0; i < batch.length; i++) rows[i] = toEventRow(batch[i]);
-      } catch {
-        // An event the sink fails alone: let it report which one and why.
-        return fallback.write(batch);
-      }
-      if (await appendEvents(rows)) return { written: rows.length, skipped: 0, failed: [] };
-      return fallback.write(batch);
+      if (batch.length === 0) return fallback.write(batch);
+      const { written, skipped, failed } = await writeGroup(batch, []);
+      return { written, skipped, failed };
     },
     erase: (subject) => fallback.erase!(subject),
     close() {
@@ -291,27 +420,42 @@ export async function openDuckdbStore({ path, ...settings }: DuckdbStoreOptions)
       return fallback.close!();
     },
   };
+  /** Events received or happened since `$1` (epoch ms). */
+  const since = `(received_at >= make_timestamptz($1::BIGINT * 1000) OR timestamp >= make_timestamptz($1::BIGINT * 1000))`;
   return {
     events,
+    writeGroup,
     writeFailed(records) {
       if (records.length === 0) return Promise.resolve();
       return serial(async () => {
         const appender = await db.createAppender(FAILED);
         try {
-          for (const r of records) {
-            if (r.id === null) appender.appendNull();
-            else appender.appendVarchar(r.id);
-            appender.appendVarchar(r.siteId);
-            appender.appendTimestampTZ(new DuckDBTimestampTZValue(BigInt(r.receivedAt) * 1000n));
-            appender.appendVarchar(r.reason);
-            appender.appendVarchar(r.payload);
-            appender.endRow();
-          }
+          appendFailedRows(appender, records);
           appender.flushSync();
         } finally {
           appender.closeSync();
         }
       });
+    },
+    async storedFingerprints(from, add) {
+      const connection = await instance.connect();
+      try {
+        const result = await connection.stream(
+          `SELECT (h >> 32)::UINTEGER, (h & 4294967295)::UINTEGER, epoch_ms(greatest(coalesce(received_at, timestamp), timestamp))::DOUBLE
+           FROM (SELECT md5_number_upper(id) AS h, received_at, timestamp FROM ${EVENTS} WHERE ${since})`,
+          [Math.floor(from)],
+        );
+        let count = 0;
+        for (;;) {
+          const chunk = await result.fetchChunk();
+          if (!chunk || chunk.rowCount === 0) return count;
+          const [hi, lo, at] = [0, 1, 2].map((i) => chunk.getColumnVector(i));
+          for (let row = 0; row < chunk.rowCount; row++) add(hi.getItem(row) as number, lo.getItem(row) as number, at.getItem(row) as number);
+          count += chunk.rowCount;
+        }
+      } finally {
+        connection.closeSync();
+      }
     },
     async recentIds(since, limit) {
       const reader = await db.runAndReadAll(
@@ -325,9 +469,12 @@ export async function openDuckdbStore({ path, ...settings }: DuckdbStoreOptions)
         .map(([id, at]) => ({ id: String(id), at: Number(at) }))
         .reverse();
     },
-    async existingIds(ids) {
+    async existingIds(ids, from) {
       if (ids.length === 0) return new Set();
-      const reader = await db.runAndReadAll(`SELECT id FROM ${EVENTS} WHERE id IN (SELECT unnest($1))`, [listValue([...ids])], [LIST(VARCHAR)]);
+      const reader =
+        from === undefined
+          ? await db.runAndReadAll(`SELECT id FROM ${EVENTS} WHERE id IN (SELECT unnest($1))`, [listValue([...ids])], [LIST(VARCHAR)])
+          : await db.runAndReadAll(`SELECT id FROM ${EVENTS} WHERE ${since} AND id IN (SELECT unnest($2))`, [Math.floor(from), listValue([...ids])], [BIGINT, LIST(VARCHAR)]);
       return new Set(reader.getRows().map(([id]) => String(id)));
     },
     async connect() {
@@ -344,6 +491,18 @@ export async function openDuckdbStore({ path, ...settings }: DuckdbStoreOptions)
         serial(async () => {
           await db.run('BEGIN TRANSACTION');
           try {
+            // Derived rows first, while the subject's events still say which visitors and sessions were theirs: a
+            // table without user_id (sessions, post readers) loses the rows of the anonymous ids and sessions that the
+            // user's events carry.
+            for (const [table, columns] of await derivedTables(db)) {
+              const conditions = [
+                `anonymous_id IN (SELECT unnest($2))`,
+                `anonymous_id IN (SELECT anonymous_id FROM ${EVENTS} WHERE user_id IN (SELECT unnest($1)))`,
+              ];
+              if (columns.has('user_id')) conditions.push(`user_id IN (SELECT unnest($1))`);
+              if (columns.has('session_id')) conditions.push(`session_id IN (SELECT session_id FROM ${EVENTS} WHERE ${bySubject})`);
+              await db.run(`DELETE FROM ${table} WHERE ${conditions.join(' OR ')}`, [userIds, anonymousIds], types);
+            }
             const events = await db.run(`DELETE FROM ${EVENTS} WHERE ${bySubject}`, [userIds, anonymousIds], types);
             const failed = await db.run(
               `DELETE FROM ${FAILED} WHERE json_extract_string(payload, '$.userId') IN (SELECT unnest($1))
@@ -351,7 +510,6 @@ export async function openDuckdbStore({ path, ...settings }: DuckdbStoreOptions)
               [userIds, anonymousIds],
               types,
             );
-            for (const table of await derivedTables(db)) await db.run(`DELETE FROM ${table} WHERE ${bySubject}`, [userIds, anonymousIds], types);
             await db.run('COMMIT');
             return { events: events.rowsChanged, failedEvents: failed.rowsChanged };
           } catch (error) {
@@ -388,6 +546,10 @@ export async function openDuckdbStore({ path, ...settings }: DuckdbStoreOptions)
             const failedGone = await db.run(`DELETE FROM ${FAILED} WHERE received_at < $1`, [at]);
             const derived = await derivedTables(db);
             if (derived.has(DERIVED.facts)) await db.run(`DELETE FROM ${DERIVED.facts} WHERE ts_ms < $1`, [before]);
+            // Per-day rows with visitor ids (sessions, post readers) go with the days wholly before the cut.
+            for (const [table, columns] of derived) {
+              if (table !== DERIVED.facts && columns.has('day')) await db.run(`DELETE FROM ${table} WHERE day < CAST($1 AS DATE)`, [new Date(before).toISOString().slice(0, 10)]);
+            }
             // A visitor row outlives its events only as long as some event of that anonymous id is kept.
             if (derived.has(DERIVED.visitors)) {
               await db.run(`DELETE FROM ${DERIVED.visitors} WHERE anonymous_id NOT IN (SELECT DISTINCT anonymous_id FROM ${EVENTS})`);
@@ -506,6 +668,8 @@ export async function openDuckdbStore({ path, ...settings }: DuckdbStoreOptions)
         maintenance = undefined;
       });
       await serial(async () => {
+        discardAppenders();
+        writer.closeSync();
         db.closeSync();
         instance.closeSync();
       });

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDailySalts } from './dailySalts';
-import { referrerHost, stripQuery } from './enrichEvent';
+import { classifyUserAgent, createRequestCache, enrichEvent, referrerHost, stripQuery } from './enrichEvent';
 import { USER_ID_KEY, batch, batchRequest, makeEnvelope, readStore, testCollector } from './testSupport';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -165,5 +165,34 @@ describe('stripQuery and referrerHost', () => {
     expect(referrerHost('https://www.google.com/search?q=lisbon')).toBe('www.google.com');
     expect(referrerHost('news.example:8080/path')).toBe('news.example');
     expect(referrerHost('<img src=x onerror=alert(1)>')).toBeUndefined();
+  });
+});
+
+describe('enrichEvent within one request', () => {
+  const ua = classifyUserAgent(IPHONE_UA);
+  const settings = { userIdKey: Buffer.from(USER_ID_KEY, 'hex'), keepQueryKeys: [] };
+  const facts = (cache = createRequestCache()) => ({
+    siteId: 'blog',
+    ip: '198.51.100.7',
+    userAgent: IPHONE_UA,
+    gpc: false,
+    receivedAt: Date.parse('2026-03-01T10:00:05Z'),
+    sentAt: Date.parse('2026-03-01T10:00:04Z'),
+    salt: Buffer.alloc(32, 7),
+    cache,
+  });
+  const envelope = (page: string, id: string) => {
+    const base = makeEnvelope({ id, timestamp: '2026-03-01T10:00:00.000Z', userId: 'user-1' });
+    return { ...base, context: { ...base.context, page: { ...base.context.page, path: page } } };
+  };
+
+  it('gives events with equal contexts one context object, and enriches as without the cache', () => {
+    const requestFacts = facts();
+    const events = [envelope('/lisbon', 'e-1'), envelope('/lisbon', 'e-2'), envelope('/porto', 'e-3')].map((e) => enrichEvent(e, requestFacts, settings, ua));
+    expect(events[1].context).toBe(events[0].context);
+    expect(events[2].context).not.toBe(events[0].context);
+    expect(events[2].context.page.path).toBe('/porto');
+    const alone = [envelope('/lisbon', 'e-1'), envelope('/lisbon', 'e-2'), envelope('/porto', 'e-3')].map((e) => enrichEvent(e, { ...facts(), cache: undefined }, settings, ua));
+    expect(events).toEqual(alone);
   });
 });

@@ -57,11 +57,45 @@ export interface RequestCache {
   visitorId?: string;
   readonly urls: Map<string, string>;
   readonly userIds: Map<string, string>;
+  /** Referrer hosts by referrer. */
+  readonly referrers?: Map<string, string | undefined>;
+  /** Corrected ISO timestamps by client timestamp. */
+  readonly timestamps?: Map<string, string>;
+  /** `receivedAt` as ISO 8601. */
+  receivedAt?: string;
+  /**
+   * The enriched contexts built so far, each with the validated context it came from. Events of one page usually
+   * carry equal contexts: they then share one enriched context object, which the store serialises once.
+   */
+  readonly contexts?: { source: Envelope['context']; enriched: CollectedEvent['context'] }[];
 }
 
 /** A fresh, empty {@link RequestCache} for one request. */
 export function createRequestCache(): RequestCache {
-  return { urls: new Map(), userIds: new Map() };
+  return { urls: new Map(), userIds: new Map(), referrers: new Map(), timestamps: new Map(), contexts: [] };
+}
+
+/** Contexts remembered per request; a batch from one page holds one or two. */
+const CONTEXTS_PER_REQUEST = 8;
+
+/** Whether two JSON values are equal, object keys in the same order (so they serialise to the same text). */
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameJson(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const keys = Object.keys(a);
+  const other = Object.keys(b);
+  if (keys.length !== other.length) return false;
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i];
+    if (key !== other[i] || !sameJson((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key])) return false;
+  }
+  return true;
 }
 
 /** Settings of {@link enrichEvent}. */
@@ -127,55 +161,33 @@ export function referrerHost(referrer: string | undefined): string | undefined {
 /**
  * Turns a validated envelope into the event the collector stores: `receivedAt`, the clock-corrected `timestamp`,
  * the pseudonymised `userId`, the stripped URL and referrer host, the GPC signal, the country, and `context.server`.
- * The raw IP and User-Agent are not part of the result.
+ * The raw IP and User-Agent are not part of the result. Events of one request whose contexts are equal get the same
+ * `context` object (built and serialised once), so treat it as read-only.
  */
 export function enrichEvent(envelope: Envelope, facts: RequestFacts, settings: EnrichSettings, ua: ReturnType<typeof classifyUserAgent>): CollectedEvent {
   const cache = facts.cache;
-  const strip = (url: string) => {
-    if (!cache) return stripQuery(url, settings.keepQueryKeys);
-    let stripped = cache.urls.get(url);
-    if (stripped === undefined) {
-      stripped = stripQuery(url, settings.keepQueryKeys);
-      cache.urls.set(url, stripped);
-    }
-    return stripped;
-  };
   let visitorId = cache?.visitorId;
   if (visitorId === undefined) {
     visitorId = visitorHash(facts.salt, facts.siteId, facts.ip, facts.userAgent);
     if (cache) cache.visitorId = visitorId;
   }
   const skew = facts.receivedAt - facts.sentAt;
-  // A clock that runs ahead must not put an event after its arrival.
-  const timestamp = Math.min(Date.parse(envelope.timestamp) + skew, facts.receivedAt);
-  const { page, consent } = envelope.context;
-  const { referrer: rawReferrer, ...pageRest } = page;
-  const gpc = consent.gpc || facts.gpc;
-  const server: ServerContext = {
-    siteId: facts.siteId,
-    visitorId,
-    device: ua.device,
-    ...(ua.browser ? { browser: ua.browser } : {}),
-    ...(ua.os ? { os: ua.os } : {}),
-    ...(ua.bot ? { bot: true as const } : {}),
-    clockSkewMs: skew,
-  };
-  const referrer = referrerHost(rawReferrer);
+  let timestamp = cache?.timestamps?.get(envelope.timestamp);
+  if (timestamp === undefined) {
+    // A clock that runs ahead must not put an event after its arrival.
+    timestamp = new Date(Math.min(Date.parse(envelope.timestamp) + skew, facts.receivedAt)).toISOString();
+    cache?.timestamps?.set(envelope.timestamp, timestamp);
+  }
+  let receivedAt = cache?.receivedAt;
+  if (receivedAt === undefined) {
+    receivedAt = new Date(facts.receivedAt).toISOString();
+    if (cache) cache.receivedAt = receivedAt;
+  }
   const event: CollectedEvent = {
     ...envelope,
-    timestamp: new Date(timestamp).toISOString(),
-    receivedAt: new Date(facts.receivedAt).toISOString(),
-    context: {
-      ...envelope.context,
-      page: {
-        ...pageRest,
-        url: strip(page.url),
-        path: strip(page.path),
-        ...(referrer ? { referrer } : {}),
-      },
-      consent: { ...consent, gpc, marketing: consent.marketing && !gpc },
-      server,
-    },
+    timestamp,
+    receivedAt,
+    context: enrichContext(envelope.context, facts, settings, ua, visitorId, skew),
   };
   if (envelope.userId !== undefined) {
     let userId = cache?.userIds.get(envelope.userId);
@@ -187,6 +199,62 @@ export function enrichEvent(envelope: Envelope, facts: RequestFacts, settings: E
   }
   if (facts.country) event.country = facts.country;
   return event;
+}
+
+/** The stored context of a validated one: reduced URLs and referrer, GPC applied to consent, and `server`. */
+function enrichContext(
+  context: Envelope['context'],
+  facts: RequestFacts,
+  settings: EnrichSettings,
+  ua: ReturnType<typeof classifyUserAgent>,
+  visitorId: string,
+  skew: number,
+): CollectedEvent['context'] {
+  const cache = facts.cache;
+  const seen = cache?.contexts;
+  if (seen) {
+    for (const entry of seen) if (sameJson(entry.source, context)) return entry.enriched;
+  }
+  const strip = (url: string) => {
+    if (!cache) return stripQuery(url, settings.keepQueryKeys);
+    let stripped = cache.urls.get(url);
+    if (stripped === undefined) {
+      stripped = stripQuery(url, settings.keepQueryKeys);
+      cache.urls.set(url, stripped);
+    }
+    return stripped;
+  };
+  const { page, consent } = context;
+  const { referrer: rawReferrer, ...pageRest } = page;
+  const gpc = consent.gpc || facts.gpc;
+  const server: ServerContext = {
+    siteId: facts.siteId,
+    visitorId,
+    device: ua.device,
+    ...(ua.browser ? { browser: ua.browser } : {}),
+    ...(ua.os ? { os: ua.os } : {}),
+    ...(ua.bot ? { bot: true as const } : {}),
+    clockSkewMs: skew,
+  };
+  let referrer: string | undefined;
+  if (rawReferrer !== undefined && cache?.referrers?.has(rawReferrer)) referrer = cache.referrers.get(rawReferrer);
+  else {
+    referrer = referrerHost(rawReferrer);
+    if (rawReferrer !== undefined) cache?.referrers?.set(rawReferrer, referrer);
+  }
+  const enriched: CollectedEvent['context'] = {
+    ...context,
+    page: {
+      ...pageRest,
+      url: strip(page.url),
+      path: strip(page.path),
+      ...(referrer ? { referrer } : {}),
+    },
+    consent: { ...consent, gpc, marketing: consent.marketing && !gpc },
+    server,
+  };
+  if (seen && seen.length < CONTEXTS_PER_REQUEST) seen.push({ source: context, enriched });
+  return enriched;
 }
 
 /**

@@ -26,17 +26,25 @@ export function createGroupCommit<T, R>(commit: (items: T[]) => Promise<R[]>, wi
 
   async function run(group: Waiter<T, R>[]) {
     const items = group.flatMap((w) => w.items);
+    let results: R[] | undefined;
+    let failure: unknown;
     try {
-      const results = await commit(items);
-      let offset = 0;
-      for (const waiter of group) {
-        waiter.resolve(results.slice(offset, offset + waiter.items.length));
-        offset += waiter.items.length;
-      }
+      results = await commit(items);
     } catch (error) {
-      for (const waiter of group) waiter.reject(error);
-    } finally {
-      depth -= items.length;
+      failure = error;
+    }
+    depth -= items.length;
+    // The next group starts first, so its commit is under way while this group's answers are written.
+    running = undefined;
+    next();
+    if (!results) {
+      for (const waiter of group) waiter.reject(failure);
+      return;
+    }
+    let offset = 0;
+    for (const waiter of group) {
+      waiter.resolve(results.slice(offset, offset + waiter.items.length));
+      offset += waiter.items.length;
     }
   }
 
@@ -45,11 +53,8 @@ export function createGroupCommit<T, R>(commit: (items: T[]) => Promise<R[]>, wi
     if (running || waiting.length === 0) return;
     const group = waiting;
     waiting = [];
-    running = run(group).finally(() => {
-      running = undefined;
-      // Whatever arrived during the commit has already waited at least as long as the window.
-      next();
-    });
+    // Whatever arrived during the previous commit has already waited at least as long as the window.
+    running = run(group);
   }
 
   return {

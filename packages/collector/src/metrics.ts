@@ -47,7 +47,7 @@ export function recordSinkWrite(metrics: Metrics, sink: string, seconds: number,
 const label = (value: string) => value.replace(/["\\\n]/g, (c) => (c === '\n' ? '\\n' : `\\${c}`));
 
 /** Prometheus text exposition format 0.0.4. */
-export function renderMetrics(metrics: Metrics, gauges: { queueDepth: number; recentIds: number }): string {
+export function renderMetrics(metrics: Metrics, gauges: { queueDepth: number; recentIds: number; dedupeWindowIds?: number; dedupeWindowBytes?: number }): string {
   const lines: string[] = [];
   const metric = (name: string, type: string, help: string, samples: [string, number][]) => {
     lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
@@ -87,6 +87,8 @@ export function renderMetrics(metrics: Metrics, gauges: { queueDepth: number; re
   metric('waymark_ingest_stats_failures_total', 'counter', 'Commits whose counts could not be added to waymark_ingest_stats.', [['', metrics.ingestStatsFailures]]);
   metric('waymark_failed_events_replayed_total', 'counter', 'Failed events stored by a replay after they passed validation.', [['', metrics.replayed]]);
   metric('waymark_queue_depth', 'gauge', 'Events waiting to be committed or forwarded.', [['', gauges.queueDepth]]);
-  metric('waymark_recent_ids', 'gauge', 'Event ids held in memory for dedupe.', [['', gauges.recentIds]]);
+  metric('waymark_recent_ids', 'gauge', 'Most recent event ids held exactly in memory for dedupe.', [['', gauges.recentIds]]);
+  metric('waymark_dedupe_window_ids', 'gauge', 'Fingerprints of the event ids stored within the dedupe window, held in memory.', [['', gauges.dedupeWindowIds ?? 0]]);
+  metric('waymark_dedupe_window_bytes', 'gauge', 'Memory the fingerprints of the dedupe window take.', [['', gauges.dedupeWindowBytes ?? 0]]);
   return `${lines.join('\n')}\n`;
 }

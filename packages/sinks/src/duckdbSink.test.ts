@@ -61,6 +61,22 @@ describe('duckdbSink (real DuckDB)', () => {
     expect(await readAll(path, 'SELECT count(*)::INT AS n, count(DISTINCT id)::INT AS ids FROM waymark_events')).toEqual([{ n: 501, ids: 501 }]);
   });
 
+  it('stores a retried batch once in a table without the primary key', async () => {
+    const path = join(dir, 'nokey.duckdb');
+    const events = makeEvents(300);
+    const first = duckdbSink({ path, primaryKey: false });
+    await first.write(events.slice(0, 200));
+    await first.close!();
+    // A sink that would have made the key finds the table without it and still skips stored ids.
+    const second = duckdbSink({ path });
+    await second.write([...events.slice(100, 300), ...events.slice(250, 300), ...makeEvents(1, 900)]);
+    await second.close!();
+    expect(await readAll(path, 'SELECT count(*)::INT AS n, count(DISTINCT id)::INT AS ids FROM waymark_events')).toEqual([{ n: 301, ids: 301 }]);
+    expect(await readAll(path, "SELECT count(*)::INT AS n FROM duckdb_constraints() WHERE table_name = 'waymark_events' AND constraint_type = 'PRIMARY KEY'")).toEqual([
+      { n: 0 },
+    ]);
+  });
+
   it('fails an event whose timestamp is not a date and writes the rest', async () => {
     const sink = duckdbSink();
     const bad = makeEvent(1, { timestamp: 'yesterday' });

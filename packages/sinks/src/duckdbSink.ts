@@ -20,14 +20,27 @@ export interface DuckdbSinkOptions {
   connection?: DuckDBConnection;
   /** Table name. @default 'waymark_events' */
   table?: string;
+  /**
+   * Whether a table the sink creates has a primary key on `id`. DuckDB keeps that index in memory, about 100 bytes
+   * per row for as long as the row is kept; without it (`false`), each write looks the batch's ids up in the
+   * table instead, which costs a scan of the `id` column. Either way a retried batch is stored once. An existing
+   * table is used as it is. @default true
+   */
+  primaryKey?: boolean;
+}
+
+/** Options of {@link duckdbTableSql}. */
+export interface DuckdbTableSqlOptions {
+  /** Whether `id` is the primary key (see {@link DuckdbSinkOptions.primaryKey}). @default true */
+  primaryKey?: boolean;
 }
 
 const identifierPattern = /^[a-z_][a-z0-9_]{0,62}$/;
 
-/** The `CREATE TABLE` statement of the sink's table. */
-export function duckdbTableSql(table = 'waymark_events'): string {
+/** The `CREATE TABLE` statement of the sink's table; `{ primaryKey: false }` leaves out the primary key on `id`. */
+export function duckdbTableSql(table = 'waymark_events', { primaryKey = true }: DuckdbTableSqlOptions = {}): string {
   return `CREATE TABLE IF NOT EXISTS ${table} (
-  id VARCHAR PRIMARY KEY,
+  id VARCHAR${primaryKey ? ' PRIMARY KEY' : ' NOT NULL'},
   type VARCHAR NOT NULL,
   name VARCHAR NOT NULL,
   schema VARCHAR NOT NULL,
@@ -64,9 +77,23 @@ function appendRow(appender: DuckDBAppender, row: EventRow) {
 }
 
 /**
+ * Whether `table` has a primary key or unique constraint on `id` alone (so `INSERT OR IGNORE` skips stored ids).
+ */
+async function hasIdKey(db: DuckDBConnection, table: string): Promise<boolean> {
+  const reader = await db.runAndReadAll(
+    `SELECT count(*) FROM duckdb_constraints()
+     WHERE schema_name = 'main' AND table_name = $1 AND constraint_type IN ('PRIMARY KEY', 'UNIQUE') AND constraint_column_names = ['id']`,
+    [table],
+  );
+  return Number(reader.getRows()[0][0]) > 0;
+}
+
+/**
  * Writes events to DuckDB, the embedded default store of the collector and the report generator on one machine.
  * Rows go through the Appender into a temporary table, then `INSERT OR IGNORE ... SELECT` into the
- * events table, whose primary key makes a retried batch a no-op. Needs `@duckdb/node-api`.
+ * events table, whose primary key makes a retried batch a no-op; on a table without that key (`primaryKey: false`,
+ * or the collector's table) the insert leaves out ids the table already holds and repeats within the batch.
+ * Needs `@duckdb/node-api`.
  * @example
  * ```ts
  * import { duckdbSink } from '@waymark/sinks/duckdb';
@@ -86,6 +113,8 @@ export function duckdbSink(options: DuckdbSinkOptions = {}): Sink {
   let connecting: Promise<DuckDBConnection> | undefined;
   let chain: Promise<unknown> = Promise.resolve();
   let closed = false;
+  /** The statement moving the staged rows into the table, once the table's key is known. */
+  let insertSql = '';
 
   async function open(): Promise<DuckDBConnection> {
     let connection = options.connection;
@@ -93,8 +122,13 @@ export function duckdbSink(options: DuckdbSinkOptions = {}): Sink {
       const instance = options.instance ?? (ownedInstance = await DuckDBInstance.create(options.path ?? ':memory:'));
       connection = ownedConnection = await instance.connect();
     }
-    await connection.run(duckdbTableSql(table));
+    await connection.run(duckdbTableSql(table, { primaryKey: options.primaryKey ?? true }));
     await connection.run(`CREATE TEMP TABLE IF NOT EXISTS ${staging} AS SELECT * FROM ${table} LIMIT 0`);
+    insertSql = (await hasIdKey(connection, table))
+      ? `INSERT OR IGNORE INTO ${table} SELECT * FROM temp.main.${staging}`
+      : `INSERT INTO ${table} SELECT * FROM temp.main.${staging} AS s
+         WHERE NOT EXISTS (SELECT 1 FROM ${table} AS t WHERE t.id = s.id)
+         QUALIFY row_number() OVER (PARTITION BY s.id) = 1`;
     return connection;
   }
 
@@ -127,7 +161,7 @@ export function duckdbSink(options: DuckdbSinkOptions = {}): Sink {
     }
     await db.run('BEGIN TRANSACTION');
     try {
-      await db.run(`INSERT OR IGNORE INTO ${table} SELECT * FROM temp.main.${staging}`);
+      await db.run(insertSql);
       await db.run('COMMIT');
     } catch (error) {
       await db.run('ROLLBACK').catch(() => undefined);
