@@ -67,11 +67,19 @@ describe('compileReport', () => {
     expect(daily({ metrics: ['views', 'engaged_ms', 'read_through_rate'], dimensions: ['device', 'theme'], filters: [{ dimension: 'campaign', in: ['autumn'] }] })).toBe(
       'waymark_daily',
     );
-    // Distinct visitors, scroll milestones, trait segments and the route are not in the rollup.
-    expect(daily({ metrics: ['views', 'visitors'] })).toBe('waymark_facts');
+    // Distinct visitors and trait segments are not in the daily rollup, but in the session rollup; scroll milestones
+    // and the route are in neither.
+    expect(daily({ metrics: ['views', 'visitors'] })).toBe('waymark_sessions');
+    expect(daily({ metrics: ['views'], segment: { budget: ['luxury'] } })).toBe('waymark_sessions');
+    expect(daily({ metrics: ['visitors', 'engaged_ms_per_visitor'], dimensions: ['engagement_tier'], filters: [{ dimension: 'device', in: ['mobile'] }] })).toBe(
+      'waymark_sessions',
+    );
+    expect(daily({ metrics: ['unique_readers'] })).toBe('waymark_facts');
     expect(daily({ metrics: ['scroll_50_rate'] })).toBe('waymark_facts');
-    expect(daily({ metrics: ['views'], segment: { budget: ['luxury'] } })).toBe('waymark_facts');
     expect(daily({ metrics: ['views'], dimensions: ['route'] })).toBe('waymark_facts');
+    expect(daily({ metrics: ['visitors'], dimensions: ['post'] })).toBe('waymark_facts');
+    const creator = parseDefinition({ id: 'x', title: 'X', metrics: ['visitors'] });
+    expect(compileReport(creator, duckdbDialect, { period, scope: { role: 'creator', authorId: 'ana' } }).source).toBe('waymark_facts');
     const sql = compileReport(builtinDefinition('trending-destinations'), duckdbDialect, { period, comparison }).queries[0].sql;
     expect(sql).toContain("coalesce(sum(events) FILTER (WHERE name = 'page_viewed' AND post_id <> ''), 0) AS p_views FROM waymark_daily");
     expect(sql).not.toContain('waymark_facts');
@@ -83,13 +91,32 @@ describe('compileReport', () => {
       "SELECT d_device, coalesce(j_v_budget, '') AS d_budget, sum(p_visitors) AS m_visitors, sum(p_sessions) AS m_sessions, sum(p_views) AS m_views FROM (" +
         'SELECT d_device, visitor_key, p_visitors, p_sessions, p_views, j_v_budget FROM (' +
         'SELECT d_device, visitor_key, min(p_visitors) AS p_visitors, sum(p_sessions) AS p_sessions, sum(p_views) AS p_views FROM (' +
-        'SELECT device AS d_device, session_id, min(anonymous_id) AS visitor_key, min(weight) AS p_visitors, min(weight) AS p_sessions, ' +
-        "coalesce(sum(weight) FILTER (WHERE name = 'page_viewed' AND post_id <> ''), 0) AS p_views " +
-        "FROM waymark_facts WHERE day >= DATE '2026-10-02' AND day <= DATE '2026-10-31' AND NOT bot GROUP BY d_device, session_id" +
+        'SELECT device AS d_device, session_key, min(anonymous_key) AS visitor_key, min(weight) AS p_visitors, min(weight) AS p_sessions, ' +
+        'sum(views) AS p_views ' +
+        "FROM waymark_sessions WHERE day >= DATE '2026-10-02' AND day <= DATE '2026-10-31' GROUP BY d_device, session_key" +
         ') AS sessions GROUP BY d_device, visitor_key' +
-        ') AS v0 LEFT JOIN (SELECT anonymous_id AS visitor_key, j_v_budget FROM (SELECT anonymous_id, budget AS j_v_budget FROM waymark_visitors) AS visitor_rows) AS vj0 USING (visitor_key)' +
+        ") AS v0 LEFT JOIN (SELECT anonymous_key AS visitor_key, j_v_budget FROM (SELECT CAST('0x' || left(md5(anonymous_id), 16) AS UBIGINT) AS anonymous_key, budget AS j_v_budget FROM waymark_visitors) AS visitor_rows) AS vj0 USING (visitor_key)" +
         ') AS visitors GROUP BY d_device, d_budget',
     );
+  });
+
+  it('groups the rollups by 64-bit keys, and sums apart from distinct counts when no visitor dimension needs them', () => {
+    const device = compileReport(builtinDefinition('segment-device'), duckdbDialect, { period }).queries[0].sql;
+    // Sums straight from the session rows; visitors and sessions through the session and visitor keys.
+    expect(device).toMatch(/^SELECT d_device, m_visitors, m_sessions, m_views, .*\) AS sum_rows INNER JOIN \(.*\) AS distinct_rows USING \(d_device\)$/);
+    expect(device).toContain("(SELECT device AS d_device, sum(views) AS p_views, sum(engaged_ms) AS p_engaged_ms, sum(reads) AS p_reads, sum(affiliate_clicks) AS p_affiliate_clicks FROM waymark_sessions WHERE day >= DATE '2026-10-02' AND day <= DATE '2026-10-31' GROUP BY d_device)");
+    expect(device).toContain("(SELECT device AS d_device, session_key, min(anonymous_key) AS visitor_key, min(weight) AS p_visitors, min(weight) AS p_sessions FROM waymark_sessions WHERE day >= DATE '2026-10-02' AND day <= DATE '2026-10-31' GROUP BY d_device, session_key)");
+    expect(device).not.toMatch(/session_id|anonymous_id/);
+    const theme = compileReport(builtinDefinition('content-by-theme'), duckdbDialect, { period }).queries[0].sql;
+    // Sums per post before the themes are joined; readers joined row by row, then once per theme and reader.
+    expect(theme).toContain('FROM (SELECT post_id, sum(views) AS p_views, ');
+    expect(theme).toContain("SELECT post_id, anonymous_key AS visitor_key, CASE WHEN reader_weight > 0 THEN reader_weight END AS p_unique_readers FROM waymark_post_visitors WHERE day >= DATE '2026-10-02' AND day <= DATE '2026-10-31' AND NOT (post_id IN ('')))");
+    expect(theme).toContain('GROUP BY d_theme, visitor_key');
+    expect(theme).toContain('USING (d_theme)');
+    // A trait dimension needs every metric per visitor: one query.
+    const traits = compileReport(builtinDefinition('segment-budget'), duckdbDialect, { period }).queries[0].sql;
+    expect(traits).not.toContain('INNER JOIN');
+    expect(traits).toContain('GROUP BY session_key');
   });
 
   it('compiles one query per period, and more for an overview', () => {

@@ -1,7 +1,7 @@
 import { dimensionCatalogue, dimensionInDaily, engagementTiers } from './dimensionCatalogue';
 import type { DimensionSpec } from './dimensionCatalogue';
 import { DefinitionError } from './loadDefinition';
-import { baseMetrics, dailyCapable } from './metricCatalogue';
+import { baseMetrics, dailyCapable, metricCatalogue, postVisitorCapable, sessionCapable } from './metricCatalogue';
 import type { MetricSpec } from './metricCatalogue';
 import type { ReportDefinition, ReportFilter, ReportScope } from './reportDefinition';
 import type { SqlDialect } from './sqlDialect';
@@ -44,12 +44,24 @@ export interface CompiledReport {
   comparison?: Period;
   /** The queries, in the order to run them. */
   queries: CompiledQuery[];
-  /** The table the main queries read: `waymark_daily` when every metric, dimension and filter allows it. */
-  source: 'waymark_facts' | 'waymark_daily';
+  /** The table the main queries read: the smallest rollup (`waymark_daily`, `waymark_sessions`, `waymark_post_visitors`) every metric, dimension and filter allows. */
+  source: 'waymark_facts' | 'waymark_daily' | 'waymark_sessions' | 'waymark_post_visitors';
 }
 
-const FACTS = 'waymark_facts';
-const DAILY = 'waymark_daily';
+const FACTS = 'waymark_facts' as const;
+const DAILY = 'waymark_daily' as const;
+const SESSIONS = 'waymark_sessions' as const;
+const POST_VISITORS = 'waymark_post_visitors' as const;
+
+/** Where a plan's rows come from: every event, the daily rollup, the per-session or the per-post-reader rollup. */
+type Source = 'facts' | 'daily' | 'sessions' | 'post_visitors';
+
+const sourceTable = (source: Source): CompiledReport['source'] =>
+  source === 'daily' ? DAILY : source === 'sessions' ? SESSIONS : source === 'post_visitors' ? POST_VISITORS : FACTS;
+
+/** Conditions on a source: the rollups hold no bot events, `waymark_facts` does. */
+const sourceConditions = (ctx: Context, source: Source, period: Period) => (source === 'facts' ? factsConditions(ctx, period) : periodConditions(ctx, period));
+
 const DAY_MS = 86_400_000;
 
 /** Adds `days` to a `YYYY-MM-DD` day. */
@@ -131,7 +143,7 @@ interface Context {
 /** A group-by or join plan over one source table. */
 interface AggregatePlan {
   period: Period;
-  source: 'facts' | 'daily';
+  source: Source;
   /** Grouping dimensions, in output order. */
   groups: DimensionSpec[];
   /** `alias -> SQL` of the aggregates, with the source columns they read. */
@@ -144,18 +156,28 @@ function list(d: SqlDialect, values: readonly string[], format: 'text' | 'day'):
   return values.map((value) => (format === 'day' ? d.date(value) : d.string(value))).join(', ');
 }
 
-/** The engagement tier of each visitor active in `period`, as `(anonymous_id, <alias>)`. */
-function tierSql(ctx: Context, period: Period, alias: string): string {
+/**
+ * The engagement tier of each visitor active in `period`, as `(anonymous_id, <alias>)`, or `(anonymous_key, <alias>)`
+ * when `keyed` (the visitor's `idKey`, for joins with the rollups' keys): from `waymark_sessions`, or from the
+ * creator's own events under a creator scope (the session rollup is not kept per author).
+ */
+function tierSql(ctx: Context, period: Period, alias: string, keyed = false): string {
   const { d } = ctx;
   const { loyal, engaged } = engagementTiers;
-  const where = factsConditions(ctx, period).join(' AND ');
-  return (
-    `SELECT anonymous_id, CASE WHEN t_sessions >= ${loyal.minSessions} AND t_reads >= ${loyal.minReads} THEN 'loyal' ` +
+  const creator = ctx.scope.role === 'creator';
+  const where = (creator ? factsConditions(ctx, period) : periodConditions(ctx, period)).join(' AND ');
+  const reads = creator ? d.aggregateIf('sum', '1', "name = 'post_read'") : 'sum(stored_reads)';
+  const tiers = (visitor: string) =>
+    `SELECT ${visitor}, CASE WHEN t_sessions >= ${loyal.minSessions} AND t_reads >= ${loyal.minReads} THEN 'loyal' ` +
     `WHEN t_sessions >= ${engaged.minSessions} OR t_reads >= ${engaged.minReads} THEN 'engaged' ELSE 'casual' END AS ${alias} ` +
-    `FROM (SELECT t_visitor AS anonymous_id, count(*) AS t_sessions, sum(s_reads) AS t_reads FROM (` +
-    `SELECT session_id, min(anonymous_id) AS t_visitor, ${d.aggregateIf('sum', '1', "name = 'post_read'")} AS s_reads ` +
-    `FROM ${FACTS} WHERE ${where} GROUP BY session_id) AS tier_sessions GROUP BY t_visitor) AS tier_counts`
-  );
+    `FROM (SELECT t_visitor AS ${visitor}, count(*) AS t_sessions, sum(s_reads) AS t_reads FROM (`;
+  if (keyed && !creator) {
+    return `${tiers('anonymous_key')}SELECT session_key, min(anonymous_key) AS t_visitor, ${reads} AS s_reads FROM ${SESSIONS} WHERE ${where} GROUP BY session_key) AS tier_sessions GROUP BY t_visitor) AS tier_counts`;
+  }
+  const sql =
+    `${tiers('anonymous_id')}SELECT session_id, min(anonymous_id) AS t_visitor, ${reads} AS s_reads ` +
+    `FROM ${creator ? FACTS : SESSIONS} WHERE ${where} GROUP BY session_id) AS tier_sessions GROUP BY t_visitor) AS tier_counts`;
+  return keyed ? `SELECT ${d.idKey('anonymous_id')} AS anonymous_key, ${alias} FROM (${sql}) AS keyed_tiers` : sql;
 }
 
 /** Day range and scope conditions, valid on both `waymark_facts` and `waymark_daily`. */
@@ -248,8 +270,11 @@ interface Join {
   outputs: string[];
 }
 
-/** The joins the grouping dimensions need, one per right-hand table. */
-function plannedJoins(ctx: Context, period: Period, groups: readonly DimensionSpec[]): Join[] {
+/**
+ * The joins the grouping dimensions need, one per right-hand table. `keyed`: visitor tables (traits, tiers) come
+ * keyed by `anonymous_key` (the visitor's `idKey`) instead of `anonymous_id`, for joins with the rollups' keys.
+ */
+function plannedJoins(ctx: Context, period: Period, groups: readonly DimensionSpec[], keyed = false): Join[] {
   const byTable = new Map<string, { key: Join['key']; columns: Set<string> }>();
   const add = (table: string, key: Join['key'], column: string) => {
     const entry = byTable.get(table) ?? { key, columns: new Set<string>() };
@@ -268,11 +293,12 @@ function plannedJoins(ctx: Context, period: Period, groups: readonly DimensionSp
     const names = [...columns];
     const outputs = names.map((column) => joinedColumn(table, column));
     let right: string;
-    if (table === 'tier') right = tierSql(ctx, period, outputs[0]);
+    if (table === 'tier') right = tierSql(ctx, period, outputs[0], keyed);
     else {
       const select = names.map((column, i) => `${column} AS ${outputs[i]}`).join(', ');
+      const keyColumn = keyed && key === 'anonymous_id' ? `${ctx.d.idKey('anonymous_id')} AS anonymous_key` : key;
       // Distinct: a post listing a country with two cities must count once per country.
-      right = `SELECT ${table === 'waymark_posts' || table === 'waymark_visitors' ? '' : 'DISTINCT '}${key}, ${select} FROM ${table}`;
+      right = `SELECT ${table === 'waymark_posts' || table === 'waymark_visitors' ? '' : 'DISTINCT '}${keyColumn}, ${select} FROM ${table}`;
     }
     joins.push({ key, right, outputs });
   }
@@ -305,8 +331,8 @@ function groupExpression(ctx: Context, dimension: DimensionSpec): string {
 
 /** One `SELECT … GROUP BY` over `waymark_facts` or `waymark_daily`, with the joins its dimensions need. */
 function aggregateSql(ctx: Context, plan: AggregatePlan): string {
-  const table = plan.source === 'daily' ? DAILY : FACTS;
-  const where = [...(plan.source === 'daily' ? periodConditions(ctx, plan.period) : factsConditions(ctx, plan.period)), ...plan.conditions].join(' AND ');
+  const table = sourceTable(plan.source);
+  const where = [...sourceConditions(ctx, plan.source, plan.period), ...plan.conditions].join(' AND ');
   const select = [
     ...plan.groups.map((dimension) => `${groupExpression(ctx, dimension)} AS ${dimensionAlias(dimension.key)}`),
     ...plan.aggregates.map((aggregate) => `${aggregate.sql} AS ${aggregate.alias}`),
@@ -328,9 +354,17 @@ function aggregateSql(ctx: Context, plan: AggregatePlan): string {
   return `SELECT ${select} FROM (${from}) AS src${groupBy}`;
 }
 
-/** A metric's partial at the first level: a sum, or a session's / visitor's smallest weight among matching events. */
-function partialSql(ctx: Context, metric: MetricSpec, source: 'facts' | 'daily'): string {
+/** A metric's partial at the first level: a sum, or a session's / visitor's smallest weight among matching events (`rowLevel`: see {@link levelledSql}). */
+function partialSql(ctx: Context, metric: MetricSpec, source: Source, rowLevel = false): string {
   const { d } = ctx;
+  // The session and post-reader rollups keep each sum in a column named after the metric (and no event names).
+  if (source === 'sessions') return metric.kind === 'sum' ? `sum(${metric.key})` : 'min(weight)';
+  if (source === 'post_visitors') {
+    const reader = 'CASE WHEN reader_weight > 0 THEN reader_weight END';
+    // rowLevel: each row's own value, for rows joined without a first grouping.
+    if (rowLevel) return metric.kind === 'sum' ? metric.key : reader;
+    return metric.kind === 'sum' ? `sum(${metric.key})` : `min(${reader})`;
+  }
   if (metric.kind === 'sum') {
     if (source === 'daily') {
       const daily = metric.daily!;
@@ -343,7 +377,7 @@ function partialSql(ctx: Context, metric: MetricSpec, source: 'facts' | 'daily')
 }
 
 /** Facts columns a first level reads. */
-function partialColumns(metric: MetricSpec, source: 'facts' | 'daily'): readonly string[] {
+function partialColumns(metric: MetricSpec, source: Source): readonly string[] {
   if (source === 'facts') return metric.columns;
   return [metric.daily!.column, ...metric.columns.filter((column) => column === 'name' || column === 'post_id')];
 }
@@ -351,7 +385,7 @@ function partialColumns(metric: MetricSpec, source: 'facts' | 'daily'): readonly
 /** What the definition's rows are grouped and filtered by, and which metrics they carry. */
 interface MetricPlan {
   period: Period;
-  source: 'facts' | 'daily';
+  source: Source;
   groups: DimensionSpec[];
   metrics: MetricSpec[];
   conditions: string[];
@@ -376,28 +410,30 @@ function joinAll(from: string, columns: string[], joins: readonly Join[], prefix
 /**
  * The queries of a metrics plan. Sums and weighted distinct counts are aggregated in levels, each smaller than the
  * one before, and joined with post and visitor tables only once they are small:
- * 1. the scan, grouped by the event-level dimensions plus `post_id` (for post dimensions), `anonymous_id` (for
- *    visitors and visitor dimensions) and `session_id` (for sessions); a distinct metric keeps the smallest weight of
- *    its matching events (NULL when none match);
+ * 1. the scan, grouped by the event-level dimensions plus `post_id` (for post dimensions), the visitor (for visitors
+ *    and visitor dimensions) and the session (for sessions); a distinct metric keeps the smallest weight of its
+ *    matching events (NULL when none match). On the session and post-reader rollups visitors and sessions are their
+ *    64-bit keys (`anonymous_key`, `session_key`), far cheaper to group than the text ids; the post-reader rollup,
+ *    already one row per post, reader and day, is joined without this first grouping;
  * 2. joined with the post tables, then regrouped by the final values (a session counts once per destination);
  * 3. sessions summed per visitor; 4. joined with traits or tiers; 5. grouped by the report's dimensions.
+ * On the rollups, without visitor dimensions, sums skip the visitor levels: they are grouped by the report's
+ * dimensions in a query of their own, joined with the distinct counts' on those dimensions (both read the same rows,
+ * so both have the same groups).
  * Quantiles need the raw values: they get their own query (`<key>:quantiles`) over the events they read, unless the
  * plan is a single level anyway.
  */
 function metricQueries(ctx: Context, plan: MetricPlan, key: string): CompiledQuery[] {
-  const table = plan.source === 'daily' ? DAILY : FACTS;
-  const where = [...(plan.source === 'daily' ? periodConditions(ctx, plan.period) : factsConditions(ctx, plan.period)), ...plan.conditions].join(' AND ');
+  const table = sourceTable(plan.source);
+  const where = [...sourceConditions(ctx, plan.source, plan.period), ...plan.conditions].join(' AND ');
   const additive = plan.metrics.filter((metric) => metric.kind === 'sum' || metric.kind === 'distinct');
   const quantiles = plan.metrics.filter((metric) => metric.kind === 'quantile');
   const eventDims = plan.groups.filter(isEventLevel);
   const postDims = plan.groups.filter(isPostLevel);
   const visitorDims = plan.groups.filter(isVisitorLevel);
-  const needSession = additive.some((metric) => metric.distinctOf === 'session_id');
-  const needVisitor = needSession || additive.some((metric) => metric.kind === 'distinct') || visitorDims.length > 0;
-  const dimensionList = (dimensions: readonly DimensionSpec[]) => dimensions.map((dimension) => dimensionAlias(dimension.key));
-  const groupBy = (columns: readonly string[]) => (columns.length > 0 ? ` GROUP BY ${columns.join(', ')}` : '');
+  const needVisitor = additive.some((metric) => metric.kind === 'distinct') || visitorDims.length > 0;
 
-  if (!needVisitor && postDims.length === 0) {
+  if (!needVisitor && postDims.length === 0 && !(quantiles.length > 0 && plan.source !== 'facts')) {
     const select = [
       ...eventDims.map((dimension) => `${groupExpression(ctx, dimension)} AS ${dimensionAlias(dimension.key)}`),
       ...additive.map((metric) => `${partialSql(ctx, metric, plan.source)} AS ${metricAlias(metric.key)}`),
@@ -406,36 +442,85 @@ function metricQueries(ctx: Context, plan: MetricPlan, key: string): CompiledQue
     return [{ key, sql: `SELECT ${select.join(', ')} FROM ${table} WHERE ${where}${groupBy(dimensionList(eventDims))}` }];
   }
 
+  const sums = additive.filter((metric) => metric.kind === 'sum');
+  const distincts = additive.filter((metric) => metric.kind === 'distinct');
+  const rollup = plan.source === 'sessions' || plan.source === 'post_visitors';
+  let sql: string;
+  if (rollup && visitorDims.length === 0 && plan.groups.length > 0 && sums.length > 0 && distincts.length > 0) {
+    const dimensions = dimensionList(plan.groups);
+    sql =
+      `SELECT ${[...dimensions, ...additive.map((metric) => metricAlias(metric.key))].join(', ')} ` +
+      `FROM (${levelledSql(ctx, plan, sums)}) AS sum_rows INNER JOIN (${levelledSql(ctx, plan, distincts)}) AS distinct_rows USING (${dimensions.join(', ')})`;
+  } else {
+    sql = levelledSql(ctx, plan, additive);
+  }
+  const queries: CompiledQuery[] = [{ key, sql }];
+  if (quantiles.length > 0) {
+    const only = `(${quantiles.map((metric) => metric.where).join(' OR ')})`;
+    // The event names alone, which the scan can check before the rest.
+    const events = [...new Set(quantiles.map((metric) => metric.event))];
+    const named = events.every((event) => event !== undefined) ? [`name IN (${events.map((event) => ctx.d.string(event!)).join(', ')})`] : [];
+    queries.push({
+      key: `${key}:quantiles`,
+      sql: aggregateSql(ctx, {
+        period: plan.period,
+        // Quantiles need every value: the events, whatever rollup the sums came from.
+        source: 'facts',
+        groups: plan.groups,
+        aggregates: quantiles.map((metric) => ({ alias: metricAlias(metric.key), sql: quantileSql(ctx, metric), columns: metric.columns })),
+        conditions: [...named, ...plan.conditions, only],
+      }),
+    });
+  }
+  return queries;
+}
+
+const dimensionList = (dimensions: readonly DimensionSpec[]) => dimensions.map((dimension) => dimensionAlias(dimension.key));
+const groupBy = (columns: readonly string[]) => (columns.length > 0 ? ` GROUP BY ${columns.join(', ')}` : '');
+
+/** The levels of {@link metricQueries} for `metrics` (sums and distinct counts): one row per group of the plan. */
+function levelledSql(ctx: Context, plan: MetricPlan, metrics: readonly MetricSpec[]): string {
+  const table = sourceTable(plan.source);
+  const where = [...sourceConditions(ctx, plan.source, plan.period), ...plan.conditions].join(' AND ');
+  const eventDims = plan.groups.filter(isEventLevel);
+  const postDims = plan.groups.filter(isPostLevel);
+  const visitorDims = plan.groups.filter(isVisitorLevel);
+  const needSession = metrics.some((metric) => metric.distinctOf === 'session_id');
+  const needVisitor = needSession || metrics.some((metric) => metric.kind === 'distinct') || visitorDims.length > 0;
   const partial = (metric: MetricSpec) => `p_${metric.key}`;
+  const facts = plan.source === 'facts' || plan.source === 'daily';
   // When every metric counts particular events only, the scan can skip the others (web vitals, section reads, ...).
-  const events = [...new Set(additive.map((metric) => metric.event))];
-  const scanned = events.every((event) => event !== undefined) ? ` AND name IN (${events.map((event) => ctx.d.string(event!)).join(', ')})` : '';
-  // A session belongs to one visitor: grouping by session_id alone (and keeping its smallest anonymous_id) is far
-  // cheaper than grouping by both ids.
-  const keyGroups = needSession ? ['session_id'] : needVisitor ? ['anonymous_id AS visitor_key'] : [];
-  const keyNames = needSession ? ['session_id'] : needVisitor ? ['visitor_key'] : [];
-  const keyAggregates = needSession ? ['min(anonymous_id) AS visitor_key'] : [];
-  const carriedKeys = needSession ? ['session_id', 'visitor_key'] : keyNames;
-  // Level 1: the scan.
+  const events = [...new Set(metrics.map((metric) => metric.event))];
+  const scanned = facts && events.every((event) => event !== undefined) ? ` AND name IN (${events.map((event) => ctx.d.string(event!)).join(', ')})` : '';
+  // A session belongs to one visitor: grouping by the session alone (and keeping its smallest visitor) is far
+  // cheaper than grouping by both. The rollups keep the 64-bit keys of both (a session's rows all name its visitor).
+  const sessionColumn = facts ? 'session_id' : 'session_key';
+  const visitorColumn = facts ? 'anonymous_id' : 'anonymous_key';
+  const keyGroups = needSession ? [sessionColumn] : needVisitor ? [`${visitorColumn} AS visitor_key`] : [];
+  const keyNames = needSession ? [sessionColumn] : needVisitor ? ['visitor_key'] : [];
+  const keyAggregates = needSession ? [`min(${visitorColumn}) AS visitor_key`] : [];
+  const carriedKeys = needSession ? [sessionColumn, 'visitor_key'] : keyNames;
+  // Level 1: the scan; rows of the post-reader rollup are already one per post and reader (and day).
   const postColumns = [...new Set(postDims.flatMap((dimension) => dimensionColumns(dimension)))];
+  const rowLevel = plan.source === 'post_visitors' && postDims.length > 0 && needVisitor && !needSession;
   const level1Groups = [...eventDims.map((dimension) => `${groupExpression(ctx, dimension)} AS ${dimensionAlias(dimension.key)}`), ...postColumns, ...keyGroups];
   const level1Names = [...dimensionList(eventDims), ...postColumns, ...keyNames];
   let sql =
-    `SELECT ${[...level1Groups, ...keyAggregates, ...additive.map((metric) => `${partialSql(ctx, metric, plan.source)} AS ${partial(metric)}`)].join(', ')} ` +
-    `FROM ${table} WHERE ${where}${scanned}${groupBy(level1Names)}`;
+    `SELECT ${[...level1Groups, ...keyAggregates, ...metrics.map((metric) => `${partialSql(ctx, metric, plan.source, rowLevel)} AS ${partial(metric)}`)].join(', ')} ` +
+    `FROM ${table} WHERE ${where}${scanned}${rowLevel ? '' : groupBy(level1Names)}`;
   let dimensionsSoFar = dimensionList(eventDims);
-  const partials = additive.map(partial);
+  const partials = metrics.map(partial);
   // Level 2: post tables, then one row per final post values (and visitor, session).
   if (postDims.length > 0) {
     const joined = joinAll(sql, [...dimensionList(eventDims), ...postColumns, ...carriedKeys, ...partials], plannedJoins(ctx, plan.period, postDims), 'p');
     const finalPost = postDims.map((dimension) => `${groupExpression(ctx, dimension)} AS ${dimensionAlias(dimension.key)}`);
     dimensionsSoFar = [...dimensionsSoFar, ...dimensionList(postDims)];
-    const rollUp = additive.map((metric) => `${metric.kind === 'sum' ? 'sum' : 'min'}(${partial(metric)}) AS ${partial(metric)}`);
+    const rollUp = metrics.map((metric) => `${metric.kind === 'sum' ? 'sum' : 'min'}(${partial(metric)}) AS ${partial(metric)}`);
     sql = `SELECT ${[...dimensionList(eventDims), ...finalPost, ...carriedKeys, ...rollUp].join(', ')} FROM (${joined.from}) AS posts${groupBy([...dimensionsSoFar, ...carriedKeys])}`;
   }
   // Level 3: sessions summed per visitor.
   if (needSession) {
-    const rollUp = additive.map((metric) => {
+    const rollUp = metrics.map((metric) => {
       const fn = metric.kind === 'sum' || metric.distinctOf === 'session_id' ? 'sum' : 'min';
       return `${fn}(${partial(metric)}) AS ${partial(metric)}`;
     });
@@ -444,9 +529,9 @@ function metricQueries(ctx: Context, plan: MetricPlan, key: string): CompiledQue
   // Level 4: traits and tiers, joined per visitor.
   let finalSelect = [...dimensionsSoFar];
   if (visitorDims.length > 0) {
-    const joins = plannedJoins(ctx, plan.period, visitorDims).map((join) => ({
+    const joins = plannedJoins(ctx, plan.period, visitorDims, !facts).map((join) => ({
       key: 'visitor_key' as const,
-      right: `SELECT anonymous_id AS visitor_key, ${join.outputs.join(', ')} FROM (${join.right}) AS visitor_rows`,
+      right: `SELECT ${visitorColumn} AS visitor_key, ${join.outputs.join(', ')} FROM (${join.right}) AS visitor_rows`,
       outputs: join.outputs,
     }));
     sql = joinAll(sql, [...dimensionsSoFar, 'visitor_key', ...partials], joins, 'v').from;
@@ -457,24 +542,8 @@ function metricQueries(ctx: Context, plan: MetricPlan, key: string): CompiledQue
     const alias = dimensionAlias(dimension.key);
     return finalSelect.find((entry) => entry === alias || entry.endsWith(` AS ${alias}`))!;
   });
-  const totals = additive.map((metric) => `sum(${partial(metric)}) AS ${metricAlias(metric.key)}`);
-  const queries: CompiledQuery[] = [
-    { key, sql: `SELECT ${[...ordered, ...totals].join(', ')} FROM (${sql}) AS visitors${groupBy(dimensionList(plan.groups))}` },
-  ];
-  if (quantiles.length > 0) {
-    const only = `(${quantiles.map((metric) => metric.where).join(' OR ')})`;
-    queries.push({
-      key: `${key}:quantiles`,
-      sql: aggregateSql(ctx, {
-        period: plan.period,
-        source: plan.source,
-        groups: plan.groups,
-        aggregates: quantiles.map((metric) => ({ alias: metricAlias(metric.key), sql: quantileSql(ctx, metric), columns: metric.columns })),
-        conditions: [...plan.conditions, only],
-      }),
-    });
-  }
-  return queries;
+  const totals = metrics.map((metric) => `sum(${partial(metric)}) AS ${metricAlias(metric.key)}`);
+  return `SELECT ${[...ordered, ...totals].join(', ')} FROM (${sql}) AS visitors${groupBy(dimensionList(plan.groups))}`;
 }
 
 function quantileSql(ctx: Context, metric: MetricSpec): string {
@@ -494,16 +563,65 @@ export function groupDimensions(definition: ReportDefinition): DimensionSpec[] {
   return keys.map((key) => dimensionCatalogue.get(key)!);
 }
 
-/** Whether the definition's metrics, dimensions, filters and segment can all be answered from `waymark_daily`. */
+/** Whether the definition's metrics (but quantiles, which read the events), dimensions, filters and segment can all be answered from `waymark_daily`. */
 export function usesDailyRollup(definition: ReportDefinition): boolean {
   if (definition.kind !== 'table' && definition.kind !== 'trending' && definition.kind !== 'overview') return false;
-  if (!dailyCapable(definition.metrics)) return false;
+  // Quantiles read the events in a query of their own: the other metrics decide.
+  const additive = definition.metrics.filter((key) => metricCatalogue.get(key)?.kind !== 'quantile');
+  if (additive.length === 0 || !dailyCapable(additive)) return false;
   const dimensions = [
     ...groupDimensions(definition).map((dimension) => dimension.key),
     ...definition.filters.map((filter) => filter.dimension),
     ...Object.keys(definition.segment ?? {}),
   ];
   return dimensions.every((key) => dimensionInDaily(dimensionCatalogue.get(key)!));
+}
+
+/** Whether `waymark_sessions` holds the dimension: the day, the session's device or campaign, or a visitor's. */
+function dimensionInSessions(dimension: DimensionSpec): boolean {
+  const { source } = dimension;
+  if (source.type === 'column') return ['day', 'device', 'utm_campaign', 'anonymous_id', 'session_id'].includes(source.column);
+  return source.type === 'week' || source.type === 'visitor' || source.type === 'tier';
+}
+
+/**
+ * Whether a table or overview can be answered from `waymark_sessions` (about 30 times fewer rows than the events):
+ * sums it keeps, visitors and sessions, by day, device, campaign, traits or engagement tier. Not under a creator
+ * scope, which counts the creator's events only.
+ */
+export function usesSessionRollup(definition: ReportDefinition, scope: ReportScope): boolean {
+  if (scope.role === 'creator') return false;
+  if (definition.kind !== 'table' && definition.kind !== 'overview') return false;
+  if (!sessionCapable(definition.metrics)) return false;
+  const dimensions = [
+    ...groupDimensions(definition).map((dimension) => dimension.key),
+    ...definition.filters.map((filter) => filter.dimension),
+    ...Object.keys(definition.segment ?? {}),
+  ];
+  return dimensions.every((key) => dimensionInSessions(dimensionCatalogue.get(key)!));
+}
+
+/** Whether `waymark_post_visitors` holds the dimension: the day, the post, its author, destinations or themes. */
+function dimensionInPostVisitors(dimension: DimensionSpec): boolean {
+  const { source } = dimension;
+  if (source.type === 'column') return ['day', 'post_id', 'author_id', 'anonymous_id'].includes(source.column);
+  return source.type === 'week' || source.type === 'post';
+}
+
+/**
+ * Whether a table's sums and unique readers can be read from `waymark_post_visitors` (a row per post, reader and
+ * day): post metrics by post, author, destination or theme, for definitions that keep only events about a post
+ * (`{ "dimension": "post", "notIn": [""] }`, as the content reports do). Its quantiles still read the events.
+ */
+export function usesPostVisitorRollup(definition: ReportDefinition): boolean {
+  if (definition.kind !== 'table' || !postVisitorCapable(definition.metrics)) return false;
+  if (!definition.filters.some((filter) => filter.dimension === 'post' && filter.notIn?.includes(''))) return false;
+  const dimensions = [
+    ...groupDimensions(definition).map((dimension) => dimension.key),
+    ...definition.filters.map((filter) => filter.dimension),
+    ...Object.keys(definition.segment ?? {}),
+  ];
+  return dimensions.every((key) => dimensionInPostVisitors(dimensionCatalogue.get(key)!));
 }
 
 /** Refuses what the scope does not allow, naming where in the definition it is. */
@@ -548,12 +666,18 @@ export function compileReport(definition: ReportDefinition, dialect: SqlDialect,
   const { period } = options;
   const comparison = comparesPeriods(definition) ? options.comparison : undefined;
   const daily = usesDailyRollup(definition);
-  const base = { id: definition.id, period, ...(comparison ? { comparison } : {}), source: daily ? DAILY : FACTS } as const;
+  const source: Source = daily
+    ? 'daily'
+    : usesSessionRollup(definition, scope)
+      ? 'sessions'
+      : usesPostVisitorRollup(definition)
+        ? 'post_visitors'
+        : 'facts';
+  const base = { id: definition.id, period, ...(comparison ? { comparison } : {}), source: sourceTable(source) } as const;
   const periods: [string, Period][] = [['current', period], ...(comparison ? [['previous', comparison] as [string, Period]] : [])];
   switch (definition.kind) {
     case 'table':
     case 'trending': {
-      const source = daily ? 'daily' : 'facts';
       const metrics = uniqueBaseMetrics(definition.metrics);
       const queries = periods.flatMap(([key, p]) =>
         metricQueries(ctx, { period: p, source, groups: groupDimensions(definition), metrics, conditions: definitionConditions(ctx, p, definition) }, key),
@@ -561,7 +685,6 @@ export function compileReport(definition: ReportDefinition, dialect: SqlDialect,
       return { ...base, queries };
     }
     case 'overview': {
-      const source = daily ? 'daily' : 'facts';
       const metrics = uniqueBaseMetrics(definition.metrics);
       const split = definition.split ? [dimensionCatalogue.get(definition.split)!] : [];
       const day = dimensionCatalogue.get('day')!;

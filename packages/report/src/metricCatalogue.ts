@@ -135,6 +135,7 @@ const entries: MetricSpec[] = [
     description: 'Median of the engaged time a reader had spent when reaching the end of the article (`post_read`).',
     kind: 'quantile',
     where: named('post_read'),
+    event: 'post_read',
     value: 'engaged_ms',
     q: 0.5,
     columns: ['name', 'engaged_ms'],
@@ -164,6 +165,7 @@ const entries: MetricSpec[] = [
       description: `75th percentile of the \`${vital}\` values of \`web_vital_measured\` events${vital === 'CLS' ? ' (unitless layout shift score)' : ' (ms)'}.`,
       kind: 'quantile',
       where: `name = 'web_vital_measured' AND vital = '${vital}'`,
+      event: 'web_vital_measured',
       value: 'vital_value',
       q: 0.75,
       columns: ['name', 'vital', 'vital_value'],
@@ -190,6 +192,30 @@ export function baseMetrics(key: string): MetricSpec[] {
   if (!metric) return [];
   if (metric.kind !== 'ratio') return [metric];
   return [...baseMetrics(metric.numerator!), ...baseMetrics(metric.denominator!)];
+}
+
+/**
+ * Sum metrics `waymark_sessions` keeps per session and day, each in a column named after it: with the visitors and
+ * sessions they answer the overview and the segment reports without reading every event.
+ */
+export const sessionMetricKeys = ['events', 'page_views', 'views', 'reads', 'affiliate_clicks', 'engaged_ms'] as const;
+
+/** Whether every base metric of `keys` can be read from `waymark_sessions`: one it keeps, or all visitors or sessions. */
+export function sessionCapable(keys: readonly string[]): boolean {
+  const kept: readonly string[] = sessionMetricKeys;
+  return keys.every((key) => baseMetrics(key).every((metric) => kept.includes(metric.key) || (metric.kind === 'distinct' && metric.where === undefined)));
+}
+
+/**
+ * Sum metrics `waymark_post_visitors` keeps per post, visitor and day, each in a column named after it: with unique
+ * readers they answer the content reports from a row per reader instead of every event.
+ */
+export const postVisitorMetricKeys = ['views', 'reads', 'scroll_25', 'scroll_50', 'scroll_75', 'scroll_100', 'shares', 'comments', 'affiliate_clicks'] as const;
+
+/** Whether every base metric of `keys` can be read from `waymark_post_visitors` (quantiles read the events anyway). */
+export function postVisitorCapable(keys: readonly string[]): boolean {
+  const kept: readonly string[] = postVisitorMetricKeys;
+  return keys.every((key) => baseMetrics(key).every((metric) => kept.includes(metric.key) || metric.key === 'unique_readers' || metric.kind === 'quantile'));
 }
 
 /** Whether every base metric of `keys` can be read from `waymark_daily`. */

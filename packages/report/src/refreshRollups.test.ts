@@ -8,6 +8,7 @@ import type { DuckdbEngine } from './duckdbEngine';
 import { refreshRollups, rollupColumns, rollupInsertSql, rollupTableSql, rollupTables } from './refreshRollups';
 import type { RollupTable } from './refreshRollups';
 import type { ReportEngine, ReportRow } from './reportEngine';
+import { sqlDialect } from './sqlDialect';
 
 const url = process.env.WAYMARK_CLICKHOUSE_URL ?? 'http://127.0.0.1:8123';
 const up = await fetch(`${url}/ping`).then(
@@ -286,6 +287,26 @@ function refreshSuite(open: () => Promise<{ engine: ReportEngine; write: (events
     expect(Number(n)).toBeGreaterThan(0);
   });
 
+  it('keeps per-session and per-reader sums that add up to the daily rollup', async () => {
+    const sum = (rows: ReportRow[], column: string) => rows.reduce((total, row) => total + Number(row[column]), 0);
+    const views = first.waymark_daily.filter((row) => row.name === 'page_viewed' && row.post_id !== '');
+    expect(sum(first.waymark_sessions, 'events')).toBe(sum(first.waymark_daily, 'events'));
+    const engaged = first.waymark_daily.filter((row) => row.name === 'engaged_time_reported');
+    expect(sum(first.waymark_sessions, 'engaged_ms')).toBe(sum(engaged, 'engaged_ms'));
+    expect(sum(engaged, 'engaged_ms')).toBeGreaterThan(0);
+    expect(sum(first.waymark_sessions, 'views')).toBe(sum(views, 'events'));
+    expect(sum(first.waymark_post_visitors, 'views')).toBe(sum(views, 'events'));
+    expect(first.waymark_sessions.length).toBeGreaterThan(0);
+    expect(first.waymark_post_visitors.every((row) => row.post_id !== '')).toBe(true);
+  });
+
+  it('fills the session and post-reader rollups of a store refreshed before they existed', async () => {
+    await engine.run('TRUNCATE TABLE waymark_sessions');
+    await engine.run('TRUNCATE TABLE waymark_post_visitors');
+    await refreshRollups(engine);
+    expect(await snapshot(engine)).toEqual(first);
+  });
+
   it('adds late events to the days they happened on, and only rebuilds those days', async () => {
     await write(lateEvents());
     const result = await refreshRollups(engine);
@@ -332,6 +353,33 @@ function refreshSuite(open: () => Promise<{ engine: ReportEngine; write: (events
     expect(byDay(after.waymark_daily, '2026-10-05')).toEqual([
       { day: '2026-10-05', name: 'page_viewed', post_id: '', author_id: '', template: 'home', device: 'desktop', geo: '', utm_campaign: '', dest_country: '', events: 1, engaged_ms: 0, raw_events: 1 },
     ]);
+  });
+
+  it('gives every row of a session its visitor, and rebuilds a session on all its days when that changes', async () => {
+    const other = await fresh();
+    const session = 'shared-s1';
+    await other.write([
+      event({ anon: 'zz', session, name: 'page_viewed', at: '2026-09-10T23:50:00.000Z', props: { postId: 'p1', authorId: 'a1' } }),
+      event({ anon: 'zz', session, name: 'post_read', at: '2026-09-11T00:10:00.000Z', props: { postId: 'p1', authorId: 'a1', engagedMs: 1000 } }),
+    ]);
+    await refreshRollups(other.engine);
+    const d = sqlDialect(other.engine.dialect);
+    const key = async (id: string) => (await other.engine.query(`SELECT ${d.toText(d.idKey(d.string(id)))} AS k`))[0].k;
+    const rows = async () =>
+      other.engine.query(`SELECT day, anonymous_id, ${d.toText('anonymous_key')} AS anonymous_key, ${d.toText('session_key')} AS session_key, reads FROM waymark_sessions ORDER BY day`);
+    expect(await rows()).toEqual([
+      { day: '2026-09-10', anonymous_id: 'zz', anonymous_key: await key('zz'), session_key: await key(session), reads: 0 },
+      { day: '2026-09-11', anonymous_id: 'zz', anonymous_key: await key('zz'), session_key: await key(session), reads: 1 },
+    ]);
+    // An event of the same session from a smaller anonymous id, on the second day only: both days change visitor.
+    await other.write([event({ anon: 'aa', session, name: 'page_viewed', at: '2026-09-11T00:20:00.000Z', props: { postId: 'p1', authorId: 'a1' } })]);
+    expect((await refreshRollups(other.engine)).days).toEqual(['2026-09-11']);
+    expect((await rows()).map((row) => [row.day, row.anonymous_id, row.anonymous_key])).toEqual([
+      ['2026-09-10', 'aa', await key('aa')],
+      ['2026-09-11', 'aa', await key('aa')],
+    ]);
+    const [reader] = await other.engine.query(`SELECT ${d.toText('anonymous_key')} AS k FROM waymark_post_visitors WHERE anonymous_id = 'aa'`);
+    expect(reader.k).toBe(await key('aa'));
   });
 
   it('inserts fixture rows with defaults for the columns left out', async () => {
@@ -398,6 +446,13 @@ FROM range(${total}) t(i)`);
     // engaged_time_reported and post_read are the events i % 7 = 1 and 3; engagedMs is (i % 90) s.
     const [{ expected }] = await engine.query(`SELECT sum((i % 90) * 1000) AS expected FROM range(${total}) t(i) WHERE i % 7 IN (1, 3)`);
     expect(engaged).toBe(expected);
+    // The events interleave their names; the facts are stored by name, then day, so a scan of one name reads its
+    // own row groups only.
+    const [{ unsorted }] = await engine.query(
+      `SELECT count(*) AS unsorted FROM (SELECT name, day, lag(name) OVER (ORDER BY rowid) AS p_name, lag(day) OVER (ORDER BY rowid) AS p_day FROM waymark_facts)
+       WHERE name < p_name OR (name = p_name AND day < p_day)`,
+    );
+    expect(unsorted).toBe(0);
     const again = performance.now();
     expect((await refreshRollups(engine)).facts).toBe(0);
     console.log(`[waymark] a second refresh with nothing new: ${Math.round(performance.now() - again)} ms`);

@@ -1,10 +1,15 @@
 import { clickhouseTableSql } from '@waymark/sinks/clickhouse';
 import { duckdbTableSql } from '@waymark/sinks/duckdb';
+import { metricCatalogue, postVisitorMetricKeys, sessionMetricKeys } from './metricCatalogue';
 import type { ReportDialect, ReportEngine, ReportRow } from './reportEngine';
 import { sqlDialect } from './sqlDialect';
 
-/** Value kinds of the derived tables' columns: `text` is VARCHAR / String, `day` DATE / Date, `int` BIGINT / Int64, `int32` INTEGER / Int32, `double` DOUBLE / Float64, `bool` BOOLEAN / UInt8. */
-export type RollupColumnKind = 'text' | 'day' | 'int' | 'int32' | 'double' | 'bool';
+/**
+ * Value kinds of the derived tables' columns: `text` is VARCHAR / String, `day` DATE / Date, `int` BIGINT / Int64,
+ * `int32` INTEGER / Int32, `double` DOUBLE / Float64, `bool` BOOLEAN / UInt8, `key` UBIGINT / UInt64 (the
+ * `SqlDialect.idKey` of a text id, see {@link rollupKeySources}).
+ */
+export type RollupColumnKind = 'text' | 'day' | 'int' | 'int32' | 'double' | 'bool' | 'key';
 
 /** The derived tables {@link refreshRollups} creates and fills. */
 export type RollupTable =
@@ -14,11 +19,48 @@ export type RollupTable =
   | 'waymark_post_destinations'
   | 'waymark_visitors'
   | 'waymark_daily'
+  | 'waymark_sessions'
+  | 'waymark_post_visitors'
   | 'waymark_rollup_state';
 
 type Columns = readonly (readonly [name: string, kind: RollupColumnKind])[];
 
 const text = (...names: string[]) => names.map((name) => [name, 'text'] as const);
+
+/** A session's (or reader's) weighted sum of a metric: `weight` (or `weight * engaged_ms`) of the events it counts. */
+function rollupSumSql(key: string): string {
+  const metric = metricCatalogue.get(key)!;
+  return metric.where ? `CASE WHEN ${metric.where} THEN ${metric.value} ELSE 0 END` : metric.value!;
+}
+
+/**
+ * The `waymark_post_visitors` rows of the facts `where` keeps: one per post, author, visitor and day, of the events
+ * about a post (bots left out), with the visitor's key and smallest post-view weight (0 when they only scrolled or
+ * clicked).
+ */
+function postVisitorRowsSql(dialect: ReportDialect, where: string): string {
+  const sums = postVisitorMetricKeys.map((key, i) => `sum(${rollupSumSql(key)}) AS pv_${i}`);
+  return `SELECT day, post_id, author_id, anonymous_id, ${sqlDialect(dialect).idKey('anonymous_id')}, pv_weight, ${sums.map((_, i) => `pv_${i}`).join(', ')}
+FROM (SELECT day, post_id, author_id, anonymous_id, coalesce(min(CASE WHEN name = 'page_viewed' THEN weight END), 0) AS pv_weight, ${sums.join(', ')}
+FROM waymark_facts WHERE ${where} AND post_id <> '' AND ${dialect === 'duckdb' ? 'NOT bot' : 'bot = 0'}
+GROUP BY day, post_id, author_id, anonymous_id) AS post_visitors`;
+}
+
+/**
+ * The `waymark_sessions` rows of the sessions `where` keeps (a condition on `session_id`): one per session, day,
+ * device and campaign, bots left out, each with its session's visitor (the smallest anonymous id among all the
+ * session's events) and the keys of both. Visitor- and session-level reports read these instead of every event (a
+ * session has about 30).
+ */
+function sessionRowsSql(dialect: ReportDialect, where: string): string {
+  const d = sqlDialect(dialect);
+  const facts = `FROM waymark_facts WHERE ${where} AND ${dialect === 'duckdb' ? 'NOT bot' : 'bot = 0'}`;
+  const sums = sessionMetricKeys.map((key, i) => `sum(${rollupSumSql(key)}) AS s_${i}`);
+  return `SELECT day, session_id, device, utm_campaign, s_visitor, ${d.idKey('session_id')}, ${d.idKey('s_visitor')}, s_weight, ${sums.map((_, i) => `s_${i}`).join(', ')}, s_reads
+FROM (SELECT day, session_id, device, utm_campaign, min(weight) AS s_weight, ${sums.join(', ')}, sum(CASE WHEN name = 'post_read' THEN 1 ELSE 0 END) AS s_reads
+${facts} GROUP BY day, session_id, device, utm_campaign) AS session_rows
+INNER JOIN (SELECT session_id, min(anonymous_id) AS s_visitor ${facts} GROUP BY session_id) AS session_visitors USING (session_id)`;
+}
 
 /**
  * The columns of every derived table, in table order, with their kind. The same names and values on DuckDB and
@@ -53,12 +95,29 @@ export const rollupColumns: Readonly<Record<RollupTable, Columns>> = {
     ['engaged_ms', 'double'],
     ['raw_events', 'int'],
   ],
+  waymark_sessions: [
+    ['day', 'day'],
+    ...text('session_id', 'device', 'utm_campaign', 'anonymous_id'),
+    ['session_key', 'key'],
+    ['anonymous_key', 'key'],
+    ...(['weight', ...sessionMetricKeys] as const).map((name) => [name, 'double'] as const),
+    ['stored_reads', 'int'],
+  ],
+  waymark_post_visitors: [
+    ['day', 'day'],
+    ...text('post_id', 'author_id', 'anonymous_id'),
+    ['anonymous_key', 'key'],
+    ...(['reader_weight', ...postVisitorMetricKeys] as const).map((name) => [name, 'double'] as const),
+  ],
   waymark_rollup_state: [
     ['watermark_ms', 'int'],
     ['refreshed_ms', 'int'],
     ['facts', 'int'],
   ],
 };
+
+/** The 1-based position of a `waymark_facts` column in the select list that fills it (`ORDER BY` by position). */
+const factPosition = (column: string) => rollupColumns.waymark_facts.findIndex(([name]) => name === column) + 1;
 
 /** ClickHouse table engines: facts collapse a repeated id; the others are swapped by whole partitions. */
 const clickhouseEngines: Record<RollupTable, string> = {
@@ -68,12 +127,17 @@ const clickhouseEngines: Record<RollupTable, string> = {
   waymark_post_destinations: 'MergeTree() PARTITION BY tuple() ORDER BY (post_id, country, city)',
   waymark_visitors: 'MergeTree() PARTITION BY tuple() ORDER BY anonymous_id',
   waymark_daily: 'MergeTree() PARTITION BY toYYYYMM(day) ORDER BY (day, name, post_id, author_id)',
+  waymark_sessions: 'MergeTree() PARTITION BY toYYYYMM(day) ORDER BY (day, session_key)',
+  waymark_post_visitors: 'MergeTree() PARTITION BY toYYYYMM(day) ORDER BY (day, post_id, anonymous_key)',
   waymark_rollup_state: 'MergeTree() PARTITION BY tuple() ORDER BY refreshed_ms',
 };
 
-const duckdbTypes: Record<RollupColumnKind, string> = { text: 'VARCHAR', day: 'DATE', int: 'BIGINT', int32: 'INTEGER', double: 'DOUBLE', bool: 'BOOLEAN' };
-const clickhouseTypes: Record<RollupColumnKind, string> = { text: 'String', day: 'Date', int: 'Int64', int32: 'Int32', double: 'Float64', bool: 'UInt8' };
-const duckdbDefaults: Record<RollupColumnKind, string> = { text: "''", day: "DATE '1970-01-01'", int: '0', int32: '0', double: '0', bool: 'false' };
+const duckdbTypes: Record<RollupColumnKind, string> = { text: 'VARCHAR', day: 'DATE', int: 'BIGINT', int32: 'INTEGER', double: 'DOUBLE', bool: 'BOOLEAN', key: 'UBIGINT' };
+const clickhouseTypes: Record<RollupColumnKind, string> = { text: 'String', day: 'Date', int: 'Int64', int32: 'Int32', double: 'Float64', bool: 'UInt8', key: 'UInt64' };
+const duckdbDefaults: Record<RollupColumnKind, string> = { text: "''", day: "DATE '1970-01-01'", int: '0', int32: '0', double: '0', bool: 'false', key: '0' };
+
+/** The text id each `key` column is the key of (`SqlDialect.idKey`); {@link rollupInsertSql} fills them from it. */
+export const rollupKeySources: Readonly<Record<string, string>> = { session_key: 'session_id', anonymous_key: 'anonymous_id' };
 /** Columns a row must name (no default), per table. */
 const requiredColumns: Record<RollupTable, readonly string[]> = {
   waymark_facts: ['id', 'day'],
@@ -82,6 +146,8 @@ const requiredColumns: Record<RollupTable, readonly string[]> = {
   waymark_post_destinations: ['post_id'],
   waymark_visitors: ['anonymous_id', 'first_day'],
   waymark_daily: ['day'],
+  waymark_sessions: ['day', 'session_id', 'session_key'],
+  waymark_post_visitors: ['day', 'post_id'],
   waymark_rollup_state: [],
 };
 
@@ -114,6 +180,7 @@ export type RollupRow = Record<string, string | number | boolean>;
 
 function literal(dialect: ReportDialect, kind: RollupColumnKind, value: string | number | boolean | undefined): string {
   const d = sqlDialect(dialect);
+  if (kind === 'key') return d.idKey(d.string(String(value ?? '')));
   if (kind === 'day') return d.date(String(value ?? '1970-01-01'));
   if (kind === 'text') return d.string(String(value ?? ''));
   if (kind === 'bool') return dialect === 'duckdb' ? String(value === true || value === 1) : value === true || value === 1 ? '1' : '0';
@@ -124,7 +191,8 @@ function literal(dialect: ReportDialect, kind: RollupColumnKind, value: string |
 
 /**
  * `INSERT` statements (500 rows each) that add `rows` to a derived table on either engine; a column a row leaves out
- * gets `''`, 0, false (or 1970-01-01 for a day). For fixtures in tests and for the refresh itself.
+ * gets `''`, 0, false (or 1970-01-01 for a day), and a `key` column is always the key of its id column
+ * ({@link rollupKeySources}: `anonymous_key` of `anonymous_id`). For fixtures in tests and for the refresh itself.
  * @throws {TypeError} when a row names a column the table does not have.
  * @example
  * ```ts
@@ -138,7 +206,7 @@ export function rollupInsertSql(dialect: ReportDialect, table: RollupTable, rows
   for (let start = 0; start < rows.length; start += 500) {
     const values = rows.slice(start, start + 500).map((row) => {
       for (const key of Object.keys(row)) if (!known.has(key)) throw new TypeError(`[waymark] rollupInsertSql: ${table} has no column ${JSON.stringify(key)}`);
-      return `(${columns.map(([name, kind]) => literal(dialect, kind, row[name])).join(', ')})`;
+      return `(${columns.map(([name, kind]) => (kind === 'key' ? literal(dialect, 'key', row[rollupKeySources[name]]) : literal(dialect, kind, row[name]))).join(', ')})`;
     });
     statements.push(`INSERT INTO ${table} (${columns.map(([name]) => name).join(', ')}) VALUES ${values.join(', ')}`);
   }
@@ -295,7 +363,9 @@ function messageOf(error: unknown): string {
  *   included, since the watermark is on `received_at`, not on the event time; an id already in `waymark_facts` is
  *   never added again;
  * - `waymark_daily` rebuilt for the UTC days those facts touch, and only those (bot-flagged events are left out of
- *   it: it counts readers);
+ *   it: it counts readers); `waymark_post_visitors` (one row per post, visitor and day) likewise;
+ * - `waymark_sessions` (one row per session, day, device and campaign) rebuilt whole for the sessions those facts
+ *   touch, on every day they span, since a session's visitor is the smallest anonymous id among all its events;
  * - posts (with their themes and destinations) and visitors rebuilt for the posts and visitors those facts touch.
  *
  * Safe to run again at any time, also after a refresh that failed half-way: nothing is counted twice, and the
@@ -340,6 +410,14 @@ async function refresh(engine: ReportEngine, options: RefreshRollupsOptions): Pr
   const database = (engine as { database?: string }).database ?? 'default';
   await step('creating the events table', duck ? duckdbTableSql() : clickhouseTableSql(database));
   for (const table of rollupTables) await step(`creating ${table}`, rollupTableSql(engine.dialect, table));
+  // A store refreshed before these rollups existed: fill them from every fact once (nothing to read on a new store).
+  for (const [table, rows] of [
+    ['waymark_sessions', sessionRowsSql],
+    ['waymark_post_visitors', postVisitorRowsSql],
+  ] as const) {
+    const [kept] = await read(`counting ${table}`, `SELECT count(*) AS n FROM ${table}`);
+    if (Number(kept.n) === 0) await step(`filling ${table}`, `INSERT INTO ${table} (${columnList(table)}) ${rows(engine.dialect, '1 = 1')}`);
+  }
 
   if (duck) await step('BEGIN', 'BEGIN TRANSACTION');
   try {
@@ -356,13 +434,15 @@ async function refresh(engine: ReportEngine, options: RefreshRollupsOptions): Pr
     const countFacts = async () => Number((await read('counting facts', `SELECT count(*) AS n FROM waymark_facts WHERE ${inWindow}`))[0].n);
 
     const before = await countFacts();
+    // On DuckDB new facts go in sorted by event name and day: a report's scan of one event then skips the row groups
+    // of the others (zone maps), most of all after a large refresh. ClickHouse sorts by its key, (day, name, id).
     const source = `SELECT ${duck ? duckdbEventColumns : clickhouseEventColumns} FROM ${sql.events} WHERE ${sql.eventKey} BETWEEN ${lower} AND ${upper}`;
     await step(
       'adding facts',
       `INSERT INTO waymark_facts (${columnList('waymark_facts')})
 SELECT ${sql.facts}
 FROM (${source}) AS e
-WHERE id NOT IN (SELECT id FROM waymark_facts WHERE ${inWindow})`,
+WHERE id NOT IN (SELECT id FROM waymark_facts WHERE ${inWindow})${duck ? `\nORDER BY ${factPosition('name')}, ${factPosition('day')}` : ''}`,
     );
     const facts = (await countFacts()) - before;
     // Rows a transaction added are slow to scan before they are committed (DuckDB keeps them in transaction-local
@@ -380,6 +460,11 @@ WHERE id NOT IN (SELECT id FROM waymark_facts WHERE ${inWindow})`,
     const dailyRows = `SELECT ${dims}, sum(weight) AS events, sum(weight * engaged_ms) AS engaged_ms, count(*) AS raw_events
 FROM waymark_facts WHERE day IN ${daySet} AND ${duck ? 'NOT bot' : 'bot = 0'}
 GROUP BY ${dims}`;
+
+    // Sessions are rebuilt whole, on every day they span: a new event may change a session's visitor.
+    const sessionSet = `(SELECT DISTINCT session_id FROM waymark_facts WHERE ${inWindow})`;
+    const sessionRows = sessionRowsSql(engine.dialect, `session_id IN ${sessionSet}`);
+    const postVisitorRows = postVisitorRowsSql(engine.dialect, `day IN ${daySet}`);
 
     const postSet = `(SELECT DISTINCT post_id FROM waymark_facts WHERE ${inWindow} AND name = 'page_viewed' AND post_id <> '')`;
     const latestViews = `SELECT max(id) FROM waymark_facts
@@ -421,6 +506,10 @@ LEFT JOIN (${identified}) AS i USING (anonymous_id)`;
     if (duck) {
       await step('clearing rebuilt days', `DELETE FROM waymark_daily WHERE day IN ${daySet}`);
       await step('rebuilding days', `INSERT INTO waymark_daily (${dailyColumns}) ${dailyRows}`);
+      await step('clearing rebuilt sessions', `DELETE FROM waymark_sessions WHERE session_id IN ${sessionSet}`);
+      await step('rebuilding sessions', `INSERT INTO waymark_sessions (${columnList('waymark_sessions')}) ${sessionRows}`);
+      await step('clearing rebuilt post readers', `DELETE FROM waymark_post_visitors WHERE day IN ${daySet}`);
+      await step('rebuilding post readers', `INSERT INTO waymark_post_visitors (${columnList('waymark_post_visitors')}) ${postVisitorRows}`);
       for (const [table, rows] of postTables) {
         await step(`clearing ${table}`, `DELETE FROM ${table} WHERE post_id IN ${postSet}`);
         for (const statement of rollupInsertSql('duckdb', table, rows)) await step(`filling ${table}`, statement);
@@ -433,6 +522,17 @@ LEFT JOIN (${identified}) AS i USING (anonymous_id)`;
       await replaceTable(step, 'waymark_daily', months, [
         `SELECT ${dailyColumns} FROM waymark_daily WHERE toYYYYMM(day) IN (${months.join(', ') || '0'}) AND day NOT IN ${daySet}`,
         dailyRows,
+      ]);
+      const sessionMonths = (await read('listing session months', `SELECT DISTINCT toYYYYMM(day) AS month FROM waymark_facts WHERE session_id IN ${sessionSet}`)).map((r) =>
+        String(r.month),
+      );
+      await replaceTable(step, 'waymark_sessions', sessionMonths, [
+        `SELECT ${columnList('waymark_sessions')} FROM waymark_sessions WHERE toYYYYMM(day) IN (${sessionMonths.join(', ') || '0'}) AND session_id NOT IN ${sessionSet}`,
+        sessionRows,
+      ]);
+      await replaceTable(step, 'waymark_post_visitors', months, [
+        `SELECT ${columnList('waymark_post_visitors')} FROM waymark_post_visitors WHERE toYYYYMM(day) IN (${months.join(', ') || '0'}) AND day NOT IN ${daySet}`,
+        postVisitorRows,
       ]);
       // No page view with a post id in the window: the post tables stay as they are.
       const postPartitions = posts.length > 0 ? ['tuple()'] : [];

@@ -56,6 +56,8 @@ function queries(d: SqlDialect, table: string): Record<string, string> {
     dayDiff: `SELECT d, ${d.dayDiff(d.date('2026-01-01'), 'd')} AS ahead, ${d.dayDiff('d', d.date('2026-01-01'))} AS behind FROM ${table} GROUP BY d ORDER BY d`,
     toDouble: `SELECT g, sum(${d.toDouble('x')}) / 4 AS q FROM ${table} GROUP BY g ORDER BY g`,
     toText: `SELECT g, d, x, ${d.toText('d')} AS day_text, ${d.toText('x')} AS x_text, ${d.toText('g')} AS g_text FROM ${table} WHERE x IS NOT NULL ORDER BY g, x`,
+    // As text: keys above 2^53 do not survive a JS number.
+    idKey: `SELECT g, ${d.toText(d.idKey('g'))} AS k, ${d.toText(d.idKey(d.string('abc')))} AS abc, ${d.toText(d.idKey(d.string('')))} AS empty FROM ${table} GROUP BY g ORDER BY g`,
   };
 }
 
@@ -114,6 +116,12 @@ describe('sqlDialect on DuckDB', () => {
       ['2026-01-05', '2026-01-05'],
     ]);
     expect(answers.dayDiff.find((r) => r.d === '2026-01-05')).toEqual({ d: '2026-01-05', ahead: 4, behind: -4 });
+  });
+
+  it('keys a text id by the first 8 bytes of its MD5, one key per id', () => {
+    // MD5('abc') = 900150983cd24fb0…; d41d8cd98f00b204… is the MD5 of ''.
+    expect(answers.idKey[0]).toMatchObject({ abc: BigInt('0x900150983cd24fb0').toString(), empty: BigInt('0xd41d8cd98f00b204').toString() });
+    expect(new Set(answers.idKey.map((r) => r.k)).size).toBe(answers.idKey.length);
   });
 });
 
