@@ -767,7 +767,7 @@ export function createCollector(options: CollectorOptions): Collector {
       const payload = () => JSON.stringify(scrubPayload(raw, userIdKey, keepQueryKeys));
       const bytes = Buffer.byteLength(JSON.stringify(raw));
       if (bytes > maxEventBytes) {
-        fail(i, 'too_large', `the event is ${bytes} bytes, above the ${maxEventBytes}-byte limit`, payload(), id);
+        fail(i, 'too_large', `the event is larger than the ${maxEventBytes}-byte limit: send less in its properties`, payload(), id);
         continue;
       }
       const valid = validateEnvelope(catalogues, raw);
