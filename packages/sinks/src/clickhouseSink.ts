@@ -24,9 +24,18 @@ export interface ClickhouseSinkOptions {
   timeoutMs?: number;
   /** How long `erase` waits for ClickHouse to finish the delete mutation, in ms. @default 60000 */
   eraseTimeoutMs?: number;
+  /**
+   * Tables of the same database derived from this one, which `erase` clears of the subject too: rows with the
+   * subject's user id, or an anonymous id or session of the subject's events. Tables that do not exist, and columns
+   * a table lacks, are left out. @default the report rollups `refreshRollups` (`@waymark/report`) maintains:
+   * `['waymark_facts', 'waymark_visitors', 'waymark_sessions', 'waymark_post_visitors']`
+   */
+  derivedTables?: readonly string[];
   /** The `fetch` to use; tests and proxies may pass their own. @default globalThis.fetch */
   fetch?: typeof fetch;
 }
+
+const DERIVED_TABLES = ['waymark_facts', 'waymark_visitors', 'waymark_sessions', 'waymark_post_visitors'];
 
 const identifierPattern = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 
@@ -118,6 +127,12 @@ export function clickhouseSink(options: ClickhouseSinkOptions = {}): Sink {
   const fetchImpl = options.fetch ?? globalThis.fetch;
   if (!identifierPattern.test(database)) invalidOption('clickhouseSink', 'database', `must be a plain identifier, got ${JSON.stringify(database)}`);
   if (!identifierPattern.test(table)) invalidOption('clickhouseSink', 'table', `must be a plain identifier, got ${JSON.stringify(table)}`);
+  const derivedTables = (options.derivedTables ?? DERIVED_TABLES).filter((name) => name !== table);
+  for (const name of derivedTables) {
+    if (typeof name !== 'string' || !identifierPattern.test(name)) {
+      invalidOption('clickhouseSink', 'derivedTables', `must list plain table identifiers, got ${JSON.stringify(name)}`);
+    }
+  }
   let endpoint: URL;
   try {
     endpoint = new URL(url);
@@ -156,6 +171,39 @@ export function clickhouseSink(options: ClickhouseSinkOptions = {}): Sink {
       return new SinkError(code, `clickhouseSink: ${action} failed with HTTP ${error.status}: ${error.message}`, { cause: error, retryAfterMs: error.retryAfterMs });
     }
     return new SinkError('unavailable', `clickhouseSink: ${action} failed: ${messageOf(error)}`, { cause: error });
+  }
+
+  /** The derived tables that exist, each with its subject columns. */
+  async function existingDerivedTables(): Promise<Map<string, Set<string>>> {
+    const tables = new Map<string, Set<string>>();
+    if (derivedTables.length === 0) return tables;
+    const rows = await request(
+      `SELECT table, name FROM system.columns WHERE database = ${quote(database)} AND table IN (${derivedTables.map(quote).join(', ')})
+       AND name IN ('anonymous_id', 'session_id', 'user_id') FORMAT TabSeparated`,
+    );
+    for (const line of rows.split('\n').filter(Boolean)) {
+      const [name, column] = line.split('\t');
+      tables.set(name, (tables.get(name) ?? new Set<string>()).add(column));
+    }
+    return tables;
+  }
+
+  /**
+   * Deletes the rows of `name` that `condition` matches and waits until ClickHouse has done it; resolves with how
+   * many there were. `ALTER ... DELETE` is an asynchronous mutation (18.16 has no mutations_sync).
+   */
+  async function deleteWhere(name: string, condition: string): Promise<number> {
+    const qualified = `${database}.${name}`;
+    const matched = Number((await request(`SELECT count() FROM ${qualified} WHERE ${condition}`)).trim());
+    if (matched === 0) return 0;
+    await request(`ALTER TABLE ${qualified} DELETE WHERE ${condition}`);
+    const deadline = Date.now() + eraseTimeoutMs;
+    const pending = `SELECT count() FROM system.mutations WHERE database = ${quote(database)} AND table = ${quote(name)} AND is_done = 0`;
+    while (Number((await request(pending)).trim()) > 0) {
+      if (Date.now() > deadline) throw new SinkError('timeout', `clickhouseSink: the delete mutation on ${qualified} did not finish within eraseTimeoutMs (${eraseTimeoutMs} ms); it keeps running on the server`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return matched;
   }
 
   async function ensureTable() {
@@ -207,17 +255,18 @@ export function clickhouseSink(options: ClickhouseSinkOptions = {}): Sink {
         .join(' OR ');
       try {
         await ensureTable();
-        const deleted = Number((await request(`SELECT count() FROM ${target} WHERE ${where}`)).trim());
-        if (deleted === 0) return { deleted };
-        // ALTER ... DELETE is an asynchronous mutation (18.16 has no mutations_sync): wait until it is done.
-        await request(`ALTER TABLE ${target} DELETE WHERE ${where}`);
-        const deadline = Date.now() + eraseTimeoutMs;
-        const pending = `SELECT count() FROM system.mutations WHERE database = ${quote(database)} AND table = ${quote(table)} AND is_done = 0`;
-        while (Number((await request(pending)).trim()) > 0) {
-          if (Date.now() > deadline) throw new SinkError('timeout', `clickhouseSink: the delete mutation on ${target} did not finish within eraseTimeoutMs (${eraseTimeoutMs} ms); it keeps running on the server`);
-          await new Promise((resolve) => setTimeout(resolve, 100));
+        // Derived rows first, and finished, while the subject's events still name their visitors and sessions.
+        for (const [derived, columns] of await existingDerivedTables()) {
+          const conditions: string[] = [];
+          if (columns.has('anonymous_id')) {
+            conditions.push(`anonymous_id IN (SELECT anonymous_id FROM ${target} WHERE ${where})`);
+            if (ids.anonymousId) conditions.push(`anonymous_id = ${quote(ids.anonymousId)}`);
+          }
+          if (columns.has('session_id')) conditions.push(`session_id IN (SELECT session_id FROM ${target} WHERE ${where})`);
+          if (columns.has('user_id') && ids.userId) conditions.push(`ifNull(user_id, '') = ${quote(ids.userId)}`);
+          if (conditions.length > 0) await deleteWhere(derived, conditions.join(' OR '));
         }
-        return { deleted };
+        return { deleted: await deleteWhere(table, where) };
       } catch (error) {
         throw asSinkError(error, 'erase');
       }
