@@ -419,6 +419,35 @@ describe('refreshRollups on DuckDB', { timeout: 60_000 }, () => {
     );
   });
 
+  it('rewrites the facts sorted by event name once small refreshes have mixed them, and changes no number', async () => {
+    const events = fixtureEvents();
+    const whole = await open();
+    await whole.write(events);
+    await refreshRollups(whole.engine);
+    const { engine, write } = await open();
+    // Three refreshes, each of a third of the events in order of receipt: each adds its facts sorted, together they
+    // interleave names.
+    const storageOrder = async () => (await engine.query('SELECT name FROM waymark_facts ORDER BY rowid')).map((r) => String(r.name));
+    const receipt = (e: SinkEvent) => Date.parse(e.receivedAt ?? e.timestamp);
+    const received = [...events].sort((a, b) => receipt(a) - receipt(b));
+    for (let part = 0; part < 3; part++) {
+      await write(received.slice(Math.floor((part * events.length) / 3), Math.floor(((part + 1) * events.length) / 3)));
+      await refreshRollups(engine);
+    }
+    expect(await storageOrder()).toHaveLength(events.length);
+    const mixed = await storageOrder();
+    expect(mixed).not.toEqual([...mixed].sort());
+    // Below the row threshold nothing is rewritten; at it, the next refresh (even with nothing new) rewrites.
+    await refreshRollups(engine, { reorderFactsAtRows: events.length + 1 });
+    expect(await storageOrder()).toEqual(mixed);
+    await refreshRollups(engine, { reorderFactsAtRows: events.length });
+    const sorted = await storageOrder();
+    expect(sorted).toEqual([...mixed].sort());
+    expect(await snapshot(engine)).toEqual(await snapshot(whole.engine));
+    // The rewritten table keeps its columns' defaults.
+    expect(await engine.query("SELECT column_name FROM duckdb_columns() WHERE table_name = 'waymark_facts' AND column_default IS NOT NULL")).not.toEqual([]);
+  });
+
   it('refreshes 1M events', { timeout: 600_000 }, async () => {
     const engine = await duckdbEngine();
     engines.push(engine);

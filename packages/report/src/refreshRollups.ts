@@ -222,6 +222,12 @@ export interface RefreshRollupsOptions {
   overlapMs?: number;
   /** The clock, epoch ms, recorded in `waymark_rollup_state`. @default Date.now */
   now?: () => number;
+  /**
+   * DuckDB: once `waymark_facts` holds this many rows and a quarter of its row groups mix more than three event names
+   * (many small refreshes, each sorted on its own, leave it so), the refresh rewrites it sorted by event name and day,
+   * so a report's scan of one event skips the other events' row groups again. 0 never rewrites. @default 1000000
+   */
+  reorderFactsAtRows?: number;
 }
 
 /** What one {@link refreshRollups} did. */
@@ -387,7 +393,7 @@ export function refreshRollups(engine: ReportEngine, options: RefreshRollupsOpti
 }
 
 async function refresh(engine: ReportEngine, options: RefreshRollupsOptions): Promise<RefreshResult> {
-  const { overlapMs = 600_000, now = Date.now } = options;
+  const { overlapMs = 600_000, now = Date.now, reorderFactsAtRows = 1_000_000 } = options;
   if (!(Number.isInteger(overlapMs) && overlapMs >= 0)) throw new TypeError('[waymark] refreshRollups: `overlapMs` must be a whole number of ms, at least 0');
   const duck = engine.dialect === 'duckdb';
   const sql = duck ? duckdbSql : clickhouseSql;
@@ -544,9 +550,40 @@ LEFT JOIN (${identified}) AS i USING (anonymous_id)`;
     const watermarkMs = Math.max(previous ?? upper, upper);
     await step('moving the watermark', `INSERT INTO waymark_rollup_state (${columnList('waymark_rollup_state')}) VALUES (${watermarkMs}, ${Math.round(now())}, ${facts})`);
     if (duck) await step('COMMIT', 'COMMIT');
+    if (duck && reorderFactsAtRows > 0 && (await factsNeedReorder(read, reorderFactsAtRows))) await reorderFacts(step);
     return { facts, days, posts: posts.length, visitors: Number(visitorCount), watermarkMs };
   } catch (error) {
     if (duck) await engine.run('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Rows in a DuckDB row group, the unit whose zone maps let a scan skip it. */
+const ROW_GROUP_ROWS = 122_880;
+
+/** Whether `waymark_facts` (DuckDB) has `minRows` rows and a quarter of its row groups mix more than three event names. */
+async function factsNeedReorder(read: (what: string, sql: string) => Promise<ReportRow[]>, minRows: number): Promise<boolean> {
+  const [order] = await read(
+    'checking the order of the facts',
+    `SELECT coalesce(sum(n), 0) AS n, count(*) AS row_groups, count(*) FILTER (WHERE names > 3) AS mixed
+FROM (SELECT rowid // ${ROW_GROUP_ROWS} AS row_group, count(*) AS n, count(DISTINCT name) AS names FROM waymark_facts GROUP BY row_group)`,
+  );
+  return Number(order.n) >= minRows && Number(order.mixed) * 4 >= Number(order.row_groups);
+}
+
+/** Rewrites `waymark_facts` (DuckDB) sorted by event name and day, in one transaction: same rows, same columns. */
+async function reorderFacts(step: (what: string, sql: string) => Promise<void>): Promise<void> {
+  const staging = 'waymark_facts_reordered';
+  await step('BEGIN', 'BEGIN TRANSACTION');
+  try {
+    await step('reordering the facts', `DROP TABLE IF EXISTS ${staging}`);
+    await step('reordering the facts', rollupTableSql('duckdb', 'waymark_facts').replace('waymark_facts (', `${staging} (`));
+    await step('reordering the facts', `INSERT INTO ${staging} SELECT * FROM waymark_facts ORDER BY name, day`);
+    await step('reordering the facts', 'DROP TABLE waymark_facts');
+    await step('reordering the facts', `ALTER TABLE ${staging} RENAME TO waymark_facts`);
+    await step('COMMIT', 'COMMIT');
+  } catch (error) {
+    await step('ROLLBACK', 'ROLLBACK').catch(() => undefined);
     throw error;
   }
 }
