@@ -13,32 +13,45 @@ export interface RecentIds {
   readonly size: number;
 }
 
-/** Creates a {@link RecentIds} index. */
+/**
+ * Creates a {@link RecentIds} index. The ids are kept in a queue beside the lookup map, so forgetting the oldest is
+ * constant time: a Map iterated from its start after many deletes first walks over every deleted slot, which made
+ * each add past `maxIds` cost time in proportion to the map's capacity.
+ */
 export function createRecentIds(windowMs: number, maxIds: number): RecentIds {
-  const ids = new Map<string, number>();
+  const storedAt = new Map<string, number>();
+  /** The ids in the order they were added; `head` is the oldest still held. */
+  let queue: string[] = [];
+  let head = 0;
   let complete = true;
+  const forgetOldest = () => {
+    storedAt.delete(queue[head]);
+    head += 1;
+    // Drops the forgotten part of the queue once it is most of it.
+    if (head >= 1024 && head * 2 >= queue.length) {
+      queue = queue.slice(head);
+      head = 0;
+    }
+  };
   return {
-    has: (id) => ids.has(id),
+    has: (id) => storedAt.has(id),
     add(id, at) {
-      if (ids.has(id)) return;
-      ids.set(id, at);
-      if (ids.size > maxIds) {
-        const [oldest, storedAt] = ids.entries().next().value!;
-        ids.delete(oldest);
-        if (storedAt >= at - windowMs) complete = false;
+      if (storedAt.has(id)) return;
+      storedAt.set(id, at);
+      queue.push(id);
+      if (storedAt.size > maxIds) {
+        if (storedAt.get(queue[head])! >= at - windowMs) complete = false;
+        forgetOldest();
       }
     },
     expire(now) {
-      for (const [id, at] of ids) {
-        if (at >= now - windowMs) break;
-        ids.delete(id);
-      }
+      while (head < queue.length && storedAt.get(queue[head])! < now - windowMs) forgetOldest();
     },
     get complete() {
       return complete;
     },
     get size() {
-      return ids.size;
+      return storedAt.size;
     },
   };
 }
