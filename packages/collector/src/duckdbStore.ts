@@ -1,10 +1,9 @@
 import { BIGINT, DuckDBInstance, DuckDBTimestampValue, listValue, LIST, VARCHAR, TIMESTAMPTZ, DuckDBTimestampTZValue } from '@duckdb/node-api';
 import type { DuckDBAppender, DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import type { Sink, SinkEvent, WriteResult } from '@waymark/sinks';
-import { eventColumns } from '@waymark/sinks';
+import { eventColumns, toEventRows } from '@waymark/sinks';
 import type { EventRow } from '@waymark/sinks';
 import { duckdbSink, duckdbTableSql } from '@waymark/sinks/duckdb';
-import { toEventRows } from './toEventRows';
 
 /** An event the collector refused, kept with its reason and the payload exactly as it arrived. */
 export interface FailedRecord {

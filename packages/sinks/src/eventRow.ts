@@ -78,20 +78,17 @@ export const eventColumns = [
   'context',
 ] as const satisfies readonly (keyof EventRow)[];
 
-/**
- * Flattens an event into an {@link EventRow}.
- * @throws {TypeError} when the event's `timestamp` or `receivedAt` is not a date, so callers can fail that event alone.
- */
-export function toEventRow(event: SinkEvent): EventRow {
-  const context = event.context;
-  const timestamp = Date.parse(event.timestamp);
-  if (!Number.isFinite(timestamp)) throw new TypeError(`timestamp ${JSON.stringify(event.timestamp)} is not an ISO 8601 date`);
-  let receivedAt: number | null = null;
-  if (event.receivedAt !== undefined) {
-    receivedAt = Date.parse(event.receivedAt);
-    if (!Number.isFinite(receivedAt)) throw new TypeError(`receivedAt ${JSON.stringify(event.receivedAt)} is not an ISO 8601 date`);
-  }
+/** Epoch ms of an ISO 8601 text, or a TypeError naming the field. */
+function parseTime(text: string, field: string): number {
+  const ms = Date.parse(text);
+  if (!Number.isFinite(ms)) throw new TypeError(`${field} ${JSON.stringify(text)} is not an ISO 8601 date`);
+  return ms;
+}
+
+/** The row of an event whose times are parsed and whose context is serialised already. */
+function buildRow(event: SinkEvent, timestamp: number, receivedAt: number | null, contextJson: string): EventRow {
   if (typeof event.id !== 'string' || event.id.length === 0) throw new TypeError('the event has no id');
+  const context = event.context;
   return {
     id: event.id,
     type: event.type,
@@ -114,8 +111,42 @@ export function toEventRow(event: SinkEvent): EventRow {
     sample_rate: context.sampleRate,
     properties: JSON.stringify(event.properties ?? {}),
     traits: event.traits === undefined ? null : JSON.stringify(event.traits),
-    context: JSON.stringify(context),
+    context: contextJson,
   };
+}
+
+/**
+ * Flattens an event into an {@link EventRow}.
+ * @throws {TypeError} when the event's `timestamp` or `receivedAt` is not a date, so callers can fail that event alone.
+ */
+export function toEventRow(event: SinkEvent): EventRow {
+  const timestamp = parseTime(event.timestamp, 'timestamp');
+  const receivedAt = event.receivedAt === undefined ? null : parseTime(event.receivedAt, 'receivedAt');
+  return buildRow(event, timestamp, receivedAt, JSON.stringify(event.context));
+}
+
+/**
+ * Flattens a group of events into rows, as `events.map(toEventRow)` does, but serialises each distinct `context`
+ * object once and parses each distinct timestamp text once. The events of one request usually share one context
+ * object and one receipt time, so a 50-event batch costs a few `JSON.stringify` calls instead of fifty.
+ * @throws {TypeError} like {@link toEventRow}, for the first event whose `timestamp` or `receivedAt` is not a date or
+ *   that has no id.
+ */
+export function toEventRows(events: readonly SinkEvent[]): EventRow[] {
+  const contexts = new Map<object, string>();
+  const times = new Map<string, number>();
+  const time = (text: string, field: string) => {
+    let ms = times.get(text);
+    if (ms === undefined) times.set(text, (ms = parseTime(text, field)));
+    return ms;
+  };
+  return events.map((event) => {
+    const timestamp = time(event.timestamp, 'timestamp');
+    const receivedAt = event.receivedAt === undefined ? null : time(event.receivedAt, 'receivedAt');
+    let contextJson = contexts.get(event.context);
+    if (contextJson === undefined) contexts.set(event.context, (contextJson = JSON.stringify(event.context)));
+    return buildRow(event, timestamp, receivedAt, contextJson);
+  });
 }
 
 /** Checks an erase subject and returns its ids; names the problem when neither id is set. */

@@ -14,5 +14,5 @@ export type { FanOutOptions } from './fanOutSink';
 export { consentFilterSink, allowsThirdParty } from './consentFilterSink';
 export { isolateFailures } from './isolateFailures';
 export type { IsolateFailuresOptions } from './isolateFailures';
-export { toEventRow, eventColumns, matchesSubject } from './eventRow';
+export { toEventRow, toEventRows, eventColumns, matchesSubject } from './eventRow';
 export type { EventRow } from './eventRow';
