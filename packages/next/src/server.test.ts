@@ -1,4 +1,5 @@
 // @vitest-environment node
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +9,24 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectorRoute, createServerTracker, track } from './server';
 
 const origin = 'https://blog.example';
+
+/** A valid catalogue event of visitor `anonymousId`, tracked now with analytics consent. */
+const envelope = (anonymousId: string) => ({
+  id: randomUUID(),
+  type: 'track',
+  name: 'destination_viewed',
+  properties: { destination: { country: 'PT' } },
+  timestamp: new Date().toISOString(),
+  anonymousId,
+  sessionId: randomUUID(),
+  schema: 'travel@1',
+  context: {
+    page: { url: `${origin}/pt`, path: '/pt' },
+    consent: { analytics: true, storage: false, marketing: false, gpc: false },
+    sampleRate: 1,
+    library: { name: '@waymark/core', version: '0.1.0' },
+  },
+});
 const readKey = 'rk_test_next_server_0123456789';
 
 describe('@waymark/next/server', () => {
@@ -42,6 +61,39 @@ describe('@waymark/next/server', () => {
     await tracker.track('comment_posted', { postId: 'lisbon-3-days', length: 42 });
     const events = await stored();
     expect(events.map((e) => [e.name, e.properties])).toEqual([['comment_posted', { postId: 'lisbon-3-days', length: 42 }]]);
+  });
+
+  it('passes each visitor\'s address from X-Forwarded-For, so visitors get their own rate limit and visitor id', async () => {
+    const limited = createCollector({
+      sites: [{ id: 'blog', writeKey: 'wk_blog', origins: [origin] }],
+      userIdKey: '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff',
+      store: { path: join(dir, 'limited.duckdb') },
+      readKeys: [{ name: 'test', key: readKey, role: 'admin' }],
+      rateLimit: { perSecond: 0.001, burst: 1 },
+    });
+    try {
+      const post = (xff: string, anonymousId: string, mounted = collectorRoute(limited)) =>
+        mounted.POST(
+          new Request(`${origin}/wm/v1/batch?key=wk_blog`, {
+            method: 'POST',
+            headers: { origin, 'content-type': 'text/plain', 'x-forwarded-for': xff, 'x-real-ip': '192.0.2.7' },
+            body: JSON.stringify({ sentAt: new Date().toISOString(), events: [envelope(anonymousId)] }),
+          }),
+        );
+      // A proxy in front appends the address it saw: the last one is the visitor, the first is whatever was sent.
+      expect((await post('10.9.9.9, 203.0.113.1', 'a')).status).toBe(200);
+      expect((await post('10.9.9.9, 198.51.100.2', 'b')).status).toBe(200);
+      expect((await post('10.9.9.9, 203.0.113.1', 'a')).status).toBe(429);
+      // A platform header chosen with the clientIp option: 192.0.2.7's bucket is still full.
+      const byRealIp = collectorRoute(limited, { clientIp: (request) => request.headers.get('x-real-ip') ?? undefined });
+      expect((await post('10.9.9.9, 203.0.113.1', 'c', byRealIp)).status).toBe(200);
+      const response = await collectorRoute(limited).GET(new Request(`${origin}/wm/v1/events?format=ndjson`, { headers: { authorization: `Bearer ${readKey}` } }));
+      const events = (await response.text()).split('\n').filter(Boolean).map((line) => JSON.parse(line));
+      const visitor = (anonymousId: string) => events.find((e) => e.anonymousId === anonymousId).context.server.visitorId;
+      expect(visitor('a')).not.toBe(visitor('b'));
+    } finally {
+      await limited.close();
+    }
   });
 
   it('answers the CORS preflight through the route', async () => {

@@ -2,7 +2,7 @@ import type { RegisteredEvents } from '@waymark/taxonomy';
 
 /** What {@link collectorRoute} needs of a collector: `createCollector()` from `@waymark/collector` fits. */
 export interface FetchHandler {
-  fetch(request: Request): Response | Promise<Response>;
+  fetch(request: Request, info?: { clientIp?: string }): Response | Promise<Response>;
 }
 
 /** A Next.js route handler. */
@@ -36,13 +36,29 @@ export function collectorRoute(
       init.body = request.body;
       init.duplex = 'half';
     }
-    return collector.fetch(new Request(url, init));
+    return collector.fetch(new Request(url, init), { clientIp: (options.clientIp ?? forwardedFor)(request) });
   };
   return { GET: handle, POST: handle, OPTIONS: handle, DELETE: handle };
 }
 
+/**
+ * The last address of `X-Forwarded-For`: the peer of the server in front of the app. Next.js sets the header from the
+ * socket when a request arrives without one, and a reverse proxy appends the address it saw.
+ */
+function forwardedFor(request: Request): string | undefined {
+  return request.headers.get('x-forwarded-for')?.split(',').pop()?.trim() || undefined;
+}
+
 /** Options of {@link collectorRoute}. */
 export interface CollectorRouteOptions {
+  /**
+   * The visitor's IP address, for the collector's rate limit and its daily visitor hash (never stored). A route
+   * handler sees no socket, so it comes from a header. Behind a platform that puts the client address in its own
+   * header, read that one (`(request) => request.headers.get('x-real-ip') ?? undefined`).
+   * @default the last address of `X-Forwarded-For`, which Next.js fills in from the socket when it is absent and a
+   *   reverse proxy in front appends to
+   */
+  clientIp?: (request: Request) => string | undefined;
   /**
    * Where the route is mounted, such as `/wm` for `app/wm/[...path]/route.ts`: stripped from every path, so the
    * collector's `/health`, `/dashboard` and `/openapi.json` answer under the mount too.
