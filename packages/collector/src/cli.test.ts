@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -36,8 +36,13 @@ function writeConfig(config: unknown): void {
   writeFileSync(join(temp.dir, 'waymark.config.json'), JSON.stringify(config));
 }
 
-it('serves batches from a config file and closes the store on SIGTERM', async () => {
-  writeConfig({ sites: [{ id: 'blog', writeKey: WRITE_KEY, origins: [ORIGIN] }], store: { path: './store.duckdb' }, rateLimit: false });
+it('serves batches from a config file, forwards them to its sinks and closes the store on SIGTERM', async () => {
+  writeConfig({
+    sites: [{ id: 'blog', writeKey: WRITE_KEY, origins: [ORIGIN] }],
+    store: { path: './store.duckdb' },
+    rateLimit: false,
+    sinks: [{ type: 'file', dir: './forwarded', fsync: false }],
+  });
   const run = waymark(['serve', '--port', '0'], { WAYMARK_USER_ID_KEY: USER_ID_KEY });
   const [line] = (await once(createInterface({ input: run.child.stdout! }), 'line')) as [string];
   const port = Number(/http:\/\/127\.0\.0\.1:(\d+)/.exec(line)?.[1]);
@@ -65,6 +70,12 @@ it('serves batches from a config file and closes the store on SIGTERM', async ()
   expect(rows.map((r) => r.id)).toEqual(events.map((e) => e.id).sort());
   connection.closeSync();
   instance.closeSync();
+
+  // The file sink of the config got the same events, written before the process stopped.
+  const forwarded = readdirSync(join(temp.dir, 'forwarded')).flatMap((file) =>
+    readFileSync(join(temp.dir, 'forwarded', file), 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line).id as string),
+  );
+  expect(forwarded.sort()).toEqual(events.map((e) => e.id).sort());
 }, 60_000);
 
 it('exits 2 and lists every mistake without a stack trace', async () => {
