@@ -139,7 +139,8 @@ describe('POST /v1/batch', () => {
     const badRow = failed.find((f) => f.id === bad.id)!;
     expect(badRow.reason).toBe(results[1].reason);
     expect(JSON.parse(badRow.payload as string).properties).toEqual({ nope: 1 });
-    expect(failed.find((f) => f.id === null)!.payload).toBe('42');
+    // Without a consent snapshot granting analytics only the id and the reason are kept (see ingestPrivacy.test.ts).
+    expect(JSON.parse(failed.find((f) => f.id === null)!.payload as string)).toEqual({ id: null, note: 'payload not kept: no consent snapshot granting analytics' });
   });
 
   it('rejects an event above 32 KB alone', async () => {
@@ -312,6 +313,26 @@ describe('createCollector options', () => {
     expect(() =>
       createCollector({ sites: [{ id: 'blog', writeKey: WRITE_KEY, origins: [ORIGIN] }], userIdKey: 'short', store: { path: `${temp.dir}/x.duckdb` } }),
     ).toThrow(/userIdKey. must be 32 bytes/);
+  });
+
+  it('refuses timer intervals longer than a timer can wait, naming the option and the maximum', () => {
+    const temp = tempDir();
+    cleanups.push(async () => temp.remove());
+    const options = { sites: [{ id: 'blog', writeKey: WRITE_KEY, origins: [ORIGIN] }], userIdKey: USER_ID_KEY, store: { path: `${temp.dir}/x.duckdb` } };
+    const run = async () => undefined;
+    expect(() => createCollector({ ...options, retention: { intervalMs: 2 ** 31 } })).toThrow(/`retention\.intervalMs` must be .*up to 2147483647 \(about 24\.8 days\)/);
+    expect(() => createCollector({ ...options, retention: { intervalMs: Number.NaN } })).toThrow(/`retention\.intervalMs`/);
+    expect(() => createCollector({ ...options, maintenance: { everyMs: 30 * 86_400_000, run } })).toThrow(/`maintenance\.everyMs` must be at most 2147483647 ms \(about 24\.8 days\)/);
+    expect(() => createCollector({ ...options, commitWindowMs: 30 * 86_400_000 })).toThrow(/`commitWindowMs` must be a number of ms from 0 to 60000/);
+    expect(() => createCollector({ ...options, commitWindowMs: -1 })).toThrow(/`commitWindowMs`/);
+  });
+
+  it('accepts the longest intervals a timer can wait and does not run them early', async () => {
+    let runs = 0;
+    const { collector } = setup({ retention: { intervalMs: 2 ** 31 - 1 }, maintenance: { everyMs: 2 ** 31 - 1, run: async () => void (runs += 1) } });
+    await collector.ready();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(runs).toBe(1);
   });
 });
 

@@ -53,7 +53,10 @@ export interface SuppressionSubject {
  * (`@waymark/report`'s `waymark serve` passes `refreshRollups` here).
  */
 export interface MaintenanceOptions {
-  /** Pause between the end of one run and the start of the next, in ms; the first run starts once the store is open. */
+  /**
+   * Pause between the end of one run and the start of the next, in ms, at most 2147483647 (about 24.8 days, the
+   * longest a timer waits); the first run starts once the store is open.
+   */
   everyMs: number;
   /**
    * The work, on a DuckDB connection of the store kept for it (time zone UTC). Runs never overlap each other, an
@@ -135,7 +138,7 @@ export interface CollectorOptions {
      */
     maxIds?: number;
   };
-  /** How long the first request of a group waits for others before one commit writes them all, in ms. @default 5 */
+  /** How long the first request of a group waits for others before one commit writes them all, in ms (0 to 60000). @default 5 */
   commitWindowMs?: number;
   /**
    * Whether an erased subject's events must be refused (the suppression list after an erasure). Called once per
@@ -157,7 +160,7 @@ export interface CollectorOptions {
   retention?: {
     /** Events that happened more than this many calendar months ago are deleted. @default 25 */
     months?: number;
-    /** Interval of the purge, in ms; `0` runs it only through `purgeExpired()`. @default 3600000 */
+    /** Interval of the purge, in ms, at most 2147483647 (about 24.8 days); `0` runs it only through `purgeExpired()`. @default 3600000 */
     intervalMs?: number;
   };
   /**
@@ -210,6 +213,10 @@ type Outcome = { status: EventResult['status']; reason?: string };
 
 const DAY_MS = 86_400_000;
 const STATS_FLUSH_MS = 1000;
+/** The longest delay a Node timer takes (2^31 - 1 ms, about 24.8 days); above it Node fires the timer after 1 ms. */
+const MAX_TIMER_MS = 2_147_483_647;
+/** Longest `commitWindowMs`: every request of a group waits up to that long before its commit starts. */
+const MAX_COMMIT_WINDOW_MS = 60_000;
 
 function toKey(key: string | Uint8Array): Buffer {
   const buffer = typeof key === 'string' ? (/^[0-9a-f]{64}$/i.test(key) ? Buffer.from(key, 'hex') : Buffer.alloc(0)) : Buffer.from(key);
@@ -320,7 +327,22 @@ export function createCollector(options: CollectorOptions): Collector {
   if (maintenance !== undefined && (typeof maintenance.run !== 'function' || !(Number.isFinite(maintenance.everyMs) && maintenance.everyMs > 0))) {
     throw new TypeError('[waymark] createCollector: `maintenance` needs `run(connection)` and `everyMs` above 0, such as { everyMs: 60000, run: refresh }');
   }
+  if (maintenance !== undefined && maintenance.everyMs > MAX_TIMER_MS) {
+    throw new TypeError(`[waymark] createCollector: \`maintenance.everyMs\` must be at most ${MAX_TIMER_MS} ms (about 24.8 days), the longest a timer can wait`);
+  }
+  const retentionInterval = options.retention?.intervalMs;
+  if (retentionInterval !== undefined && !(typeof retentionInterval === 'number' && retentionInterval >= 0 && retentionInterval <= MAX_TIMER_MS)) {
+    throw new TypeError(
+      `[waymark] createCollector: \`retention.intervalMs\` must be 0 (purge only through purgeExpired()) or a number of ms up to ${MAX_TIMER_MS} (about 24.8 days), the longest a timer can wait`,
+    );
+  }
   if (!Number.isInteger(retentionMonths) || retentionMonths < 1) throw new TypeError('[waymark] createCollector: `retention.months` must be a whole number of months, at least 1');
+  const commitWindowMs = options.commitWindowMs ?? 5;
+  if (!(typeof commitWindowMs === 'number' && commitWindowMs >= 0 && commitWindowMs <= MAX_COMMIT_WINDOW_MS)) {
+    throw new TypeError(
+      `[waymark] createCollector: \`commitWindowMs\` must be a number of ms from 0 to ${MAX_COMMIT_WINDOW_MS} (every request waits up to that long before its commit), got ${String(commitWindowMs)}`,
+    );
+  }
   const stream = createEventStream();
   // Parsing a User-Agent costs more than the rest of a small request; most requests repeat a few hundred of them.
   const userAgents = new Map<string, ReturnType<typeof classifyUserAgent>>();
@@ -533,7 +555,7 @@ export function createCollector(options: CollectorOptions): Collector {
     return outcomes;
   }
 
-  const group = createGroupCommit(commit, options.commitWindowMs ?? 5);
+  const group = createGroupCommit(commit, commitWindowMs);
 
   // Counts for waymark_ingest_stats, added to the table at most once a second: an upsert costs about as much as the
   // commit of a whole batch, so one per commit would halve ingestion. A crash loses at most a second of counts,
@@ -605,7 +627,7 @@ export function createCollector(options: CollectorOptions): Collector {
           const key = { id: row.id!, siteId: row.siteId, receivedAt: row.receivedAt };
           const { envelope } = checked;
           const { consent } = envelope.context;
-          let suppressed = rights.isSuppressed(envelope);
+          let suppressed = rights.isSuppressed({ anonymousId: envelope.anonymousId, userId: envelope.userId, siteId: row.siteId });
           if (!suppressed && options.isSuppressed) {
             suppressed = await options.isSuppressed({ siteId: row.siteId, anonymousId: envelope.anonymousId, userId: envelope.userId });
           }
@@ -692,6 +714,23 @@ export function createCollector(options: CollectorOptions): Collector {
     return { status: 'rejected', reason: `[waymark] ${message}` };
   };
 
+  /**
+   * Whether the subject of an event that failed its checks has been erased, read from the raw event's own ids as
+   * enrichment would store them: `anonymousId` as is, `userId` pseudonymised under the same key.
+   */
+  async function rawSubjectSuppressed(raw: unknown, siteId: string): Promise<boolean> {
+    const fields = raw as { anonymousId?: unknown; userId?: unknown } | null;
+    const anonymousId = typeof fields?.anonymousId === 'string' ? fields.anonymousId : undefined;
+    // A numeric user id is pseudonymised in the failed payload too (scrubPayload), so it is checked the same way.
+    const userId =
+      typeof fields?.userId === 'string' || typeof fields?.userId === 'number' ? pseudonymise(String(fields.userId), userIdKey) : undefined;
+    if (anonymousId === undefined && userId === undefined) return false;
+    // An empty anonymous id is never on the list: erasure takes a non-empty id.
+    const subject = { siteId, anonymousId: anonymousId ?? '', userId };
+    if (rights.isSuppressed(subject)) return true;
+    return options.isSuppressed ? options.isSuppressed(subject) : false;
+  }
+
   async function ingest(request: Request, info: RequestInfo | undefined, cors: (h: Record<string, string>) => void): Promise<Response> {
     const { site, origin } = authorise(request);
     cors(corsHeaders(origin, site));
@@ -743,52 +782,72 @@ export function createCollector(options: CollectorOptions): Collector {
     const items: Item[] = [];
     const slots: number[] = [];
     const ids: (string | null)[] = [];
-    const fail = (i: number, reason: RejectReason, message: string, payload: string | null, id: string | null) => {
+    const rawEvents = batch.data.events;
+    /**
+     * Refuses event `i`. A record is kept in the failed events only when `payload` is given and the raw event's
+     * subject has not been erased: an erased subject's events are kept nowhere, whatever else is wrong with them.
+     */
+    const fail = async (i: number, reason: RejectReason, message: string, payload: (() => string) | null, id: string | null) => {
+      if (payload !== null && (await rawSubjectSuppressed(rawEvents[i], site.id))) {
+        reason = 'suppressed';
+        message = 'not stored: the subject has been erased';
+        payload = null;
+      }
       outcomes[i] = reject(reason, message);
       if (payload === null) {
         // Kept nowhere, so never part of a commit: counted here.
         addStats({ day: new Date(receivedAt).toISOString().slice(0, 10), siteId: site.id, accepted: 0, duplicates: 0, rejected: 1 });
       } else {
-        items.push({ failed: { id, siteId: site.id, receivedAt, reason: outcomes[i]!.reason!, payload } });
+        items.push({ failed: { id, siteId: site.id, receivedAt, reason: outcomes[i]!.reason!, payload: payload() } });
         slots.push(i);
       }
     };
-    const rawEvents = batch.data.events;
     for (let i = 0; i < rawEvents.length; i++) {
       const raw = rawEvents[i];
       const rawId = (raw as { id?: unknown } | null)?.id;
       const id = typeof rawId === 'string' ? rawId : null;
       ids.push(id);
-      if (depthOf(raw, maxDepth) > maxDepth) {
-        fail(i, 'invalid', `the event nests deeper than ${maxDepth} levels`, JSON.stringify({ id, note: 'payload not kept: nested too deep' }), id);
+      // Read before any check that can keep a payload: a visitor who refused measurement leaves no trace, not even
+      // as a failed event. Property reads only, so safe on an event of any depth or size.
+      const analytics = (raw as { context?: { consent?: { analytics?: unknown } } } | null)?.context?.consent?.analytics;
+      if (analytics === false) {
+        await fail(i, 'consent', 'should not have been sent: its consent snapshot says analytics was not granted', null, id);
         continue;
       }
-      // The failed-events payload, made only for an event that fails.
-      const payload = () => JSON.stringify(scrubPayload(raw, userIdKey, keepQueryKeys));
+      if (depthOf(raw, maxDepth) > maxDepth) {
+        await fail(i, 'invalid', `the event nests deeper than ${maxDepth} levels`, () => JSON.stringify({ id, note: 'payload not kept: nested too deep' }), id);
+        continue;
+      }
+      // The failed-events payload, made only for an event that fails. Only a snapshot that grants analytics lets the
+      // payload be kept: without one (missing, or not a boolean) nothing shows that the visitor agreed to measurement,
+      // and a replay could never store the event anyway (it stores only events whose snapshot grants analytics). The
+      // id and the reason are still kept, so a sender that omits the snapshot shows up in the failed events.
+      const payload = () =>
+        JSON.stringify(analytics === true ? scrubPayload(raw, userIdKey, keepQueryKeys) : { id, note: 'payload not kept: no consent snapshot granting analytics' });
       const bytes = Buffer.byteLength(JSON.stringify(raw));
       if (bytes > maxEventBytes) {
-        fail(i, 'too_large', `the event is larger than the ${maxEventBytes}-byte limit: send less in its properties`, payload(), id);
+        await fail(i, 'too_large', `the event is larger than the ${maxEventBytes}-byte limit: send less in its properties`, payload, id);
         continue;
       }
       const valid = validateEnvelope(catalogues, raw);
       if (!valid.ok) {
-        fail(i, 'invalid', formatIssues(valid.issues), payload(), id);
+        await fail(i, 'invalid', formatIssues(valid.issues), payload, id);
         continue;
       }
       const envelope = valid.value;
       if (!envelope.context.consent.analytics) {
         // Not kept anywhere, not even as a failed event: the visitor did not allow measurement.
-        fail(i, 'consent', 'should not have been sent: its consent snapshot says analytics was not granted', null, id);
+        await fail(i, 'consent', 'should not have been sent: its consent snapshot says analytics was not granted', null, id);
         continue;
       }
       if (ua.bot && options.bots === 'drop') {
         metrics.bots.dropped += 1;
-        fail(i, 'bot', 'not stored: the User-Agent is a bot', null, id);
+        await fail(i, 'bot', 'not stored: the User-Agent is a bot', null, id);
         continue;
       }
       const event = enrichEvent(envelope, facts, settings, ua);
       if (Date.parse(event.timestamp) < receivedAt - windowMs) {
-        fail(i, 'too_old', `the event happened more than ${Math.round(windowMs / DAY_MS)} days ago, outside the dedupe window`, payload(), id);
+        await fail(i, 'too_old', `the event happened more than ${Math.round(windowMs / DAY_MS)} days ago, outside the dedupe window`, payload, id);
         continue;
       }
       let suppressed = rights.isSuppressed(event);
@@ -797,7 +856,7 @@ export function createCollector(options: CollectorOptions): Collector {
         suppressed = typeof answer === 'boolean' ? answer : await answer;
       }
       if (suppressed) {
-        fail(i, 'suppressed', 'not stored: the subject has been erased', null, id);
+        await fail(i, 'suppressed', 'not stored: the subject has been erased', null, id);
         continue;
       }
       if (ua.bot) metrics.bots.flagged += 1;

@@ -1,10 +1,11 @@
+import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Sink, SinkEvent } from '@waymark/sinks';
 import { createCollector } from './createCollector';
 import { pseudonymise } from './enrichEvent';
-import { KEYS, ORIGIN, READ_KEYS, USER_ID_KEY, WRITE_KEY, batch, batchRequest, makeEnvelope, ndjson, readRequest, readStore, testCollector } from './testSupport';
+import { KEYS, ORIGIN, READ_KEYS, USER_ID_KEY, WRITE_KEY, batch, batchRequest, makeEnvelope, ndjson, readRequest, readStore, tempDir, testCollector } from './testSupport';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -145,6 +146,127 @@ describe('bulk erasure', () => {
   }, 30_000);
 });
 
+/** A second site, and admin keys bound to one site each, besides the keys of every site in READ_KEYS. */
+const OTHER = { id: 'other', writeKey: 'wk_test_other', origins: ['https://other.example'] };
+const SITES = [{ id: 'blog', writeKey: WRITE_KEY, origins: [ORIGIN] }, OTHER];
+const BLOG_ADMIN = 'rk_blog_admin_0123456789';
+const OTHER_ADMIN = 'rk_other_admin_0123456789';
+const SITE_KEYS = [
+  ...READ_KEYS,
+  { name: 'blog-admin', key: BLOG_ADMIN, role: 'admin' as const, siteId: 'blog' },
+  { name: 'other-admin', key: OTHER_ADMIN, role: 'admin' as const, siteId: 'other' },
+];
+const toOther = (events: unknown[]) => batchRequest(batch(events), { key: OTHER.writeKey, origin: OTHER.origins[0] });
+const statuses = async (response: Response) => ((await response.json()).results as { status: string }[]).map((r) => r.status);
+
+describe('a read key bound to one site', () => {
+  it('exports, erases and suppresses the subject on its own site only', async () => {
+    const { sink } = memorySink();
+    const { collector, path } = setup({ sites: SITES, readKeys: SITE_KEYS, sinks: [sink] });
+    const onBlog = makeEnvelope({ anonymousId: 'anon-o' });
+    const failedOnBlog = makeEnvelope({ anonymousId: 'anon-o', properties: { nope: 1 } });
+    const onOther = makeEnvelope({ anonymousId: 'anon-o' });
+    const failedOnOther = makeEnvelope({ anonymousId: 'anon-o', properties: { nope: 2 } });
+    expect(await statuses(await collector.fetch(batchRequest(batch([onBlog, failedOnBlog]))))).toEqual(['accepted', 'rejected']);
+    expect(await statuses(await collector.fetch(toOther([onOther, failedOnOther])))).toEqual(['accepted', 'rejected']);
+
+    const exported = await ndjson(await collector.fetch(readRequest('/v1/subjects/anon-o/events?type=anonymous', BLOG_ADMIN)));
+    expect(exported.map((l) => [l.source, (l.event as { id: string }).id])).toEqual([['events', onBlog.id], ['failed_events', failedOnBlog.id]]);
+
+    const erased = await collector.fetch(readRequest('/v1/subjects/anon-o?type=anonymous', BLOG_ADMIN, { method: 'DELETE' }));
+    expect(erased.status).toBe(200);
+    expect(await erased.json()).toEqual({
+      erased: { events: 1, failedEvents: 1 },
+      sinks: [{ name: 'warehouse', skipped: expect.stringMatching(/every site.*site "blog"/) }],
+      suppressed: true,
+      siteId: 'blog',
+    });
+    // A sink's erase takes no site: asking it would erase the other site's events too.
+    expect(sink.erase).not.toHaveBeenCalled();
+    const left = await ndjson(await collector.fetch(readRequest('/v1/subjects/anon-o/events?type=anonymous', KEYS.admin)));
+    expect(left.map((l) => (l.event as { id: string }).id)).toEqual([onOther.id, failedOnOther.id]);
+
+    expect(await statuses(await collector.fetch(batchRequest(batch([makeEnvelope({ anonymousId: 'anon-o' })]))))).toEqual(['rejected']);
+    expect(await statuses(await collector.fetch(toOther([makeEnvelope({ anonymousId: 'anon-o' })])))).toEqual(['accepted']);
+
+    // The site of the suppression survives a restart.
+    await collector.close();
+    const reopened = createCollector({ sites: SITES, userIdKey: USER_ID_KEY, store: { path }, retention: { intervalMs: 0 } });
+    cleanups.push(() => reopened.close());
+    expect(await statuses(await reopened.fetch(batchRequest(batch([makeEnvelope({ anonymousId: 'anon-o' })]))))).toEqual(['rejected']);
+    expect(await statuses(await reopened.fetch(toOther([makeEnvelope({ anonymousId: 'anon-o' })])))).toEqual(['accepted']);
+  });
+
+  it('limits a bulk erasure to its site and sees only its own site’s jobs', async () => {
+    const { sink } = memorySink();
+    const { collector } = setup({ sites: SITES, readKeys: SITE_KEYS, sinks: [sink] });
+    await collector.fetch(batchRequest(batch([makeEnvelope({ userId }), makeEnvelope({ anonymousId: 'anon-b' })])));
+    const otherEvents = [makeEnvelope({ userId }), makeEnvelope({ anonymousId: 'anon-b' })];
+    await collector.fetch(toOther(otherEvents));
+    const created = await collector.fetch(
+      readRequest('/v1/erasures', BLOG_ADMIN, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ subjects: [{ type: 'user', id: userId }, { type: 'anonymous', id: 'anon-b' }] }),
+      }),
+    );
+    expect(created.status).toBe(202);
+    const { job } = await created.json();
+    let status: Record<string, unknown> = {};
+    for (let i = 0; i < 200 && status.status !== 'done'; i += 1) {
+      status = await (await collector.fetch(readRequest(`/v1/erasures/${job}`, BLOG_ADMIN))).json();
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(status).toMatchObject({ status: 'done', subjects: 2, erased: 2, errors: [], siteId: 'blog' });
+    expect(sink.erase).not.toHaveBeenCalled();
+    expect((await collector.fetch(readRequest(`/v1/erasures/${job}`, KEYS.admin))).status).toBe(200);
+    const hidden = await collector.fetch(readRequest(`/v1/erasures/${job}`, OTHER_ADMIN));
+    expect(hidden.status).toBe(404);
+    expect((await hidden.json()).detail).toMatch(/no erasure job/);
+
+    const left = await ndjson(await collector.fetch(readRequest('/v1/events', KEYS.admin)));
+    expect(left.map((e) => e.id).sort()).toEqual(otherEvents.map((e) => e.id).sort());
+    expect(await statuses(await collector.fetch(batchRequest(batch([makeEnvelope({ userId, anonymousId: 'anon-new' })]))))).toEqual(['rejected']);
+    expect(await statuses(await collector.fetch(toOther([makeEnvelope({ userId, anonymousId: 'anon-new' }), makeEnvelope({ anonymousId: 'anon-b' })])))).toEqual([
+      'accepted',
+      'accepted',
+    ]);
+  });
+
+  it('keeps reading a suppression list and jobs made before suppressions had a site', async () => {
+    const { dir, remove } = tempDir();
+    const path = join(dir, 'old.duckdb');
+    const instance = await DuckDBInstance.create(path);
+    const db = await instance.connect();
+    // The tables as the previous version made them.
+    await db.run(`CREATE TABLE waymark_suppressions (kind VARCHAR NOT NULL, subject_id VARCHAR NOT NULL, erased_at TIMESTAMPTZ NOT NULL, PRIMARY KEY (kind, subject_id))`);
+    await db.run(`INSERT INTO waymark_suppressions VALUES ('anonymous', 'anon-old', now())`);
+    await db.run(`CREATE TABLE waymark_erasure_jobs (
+      id VARCHAR PRIMARY KEY, created_at TIMESTAMPTZ NOT NULL, status VARCHAR NOT NULL, subjects JSON NOT NULL,
+      done INTEGER NOT NULL, errors JSON NOT NULL, finished_at TIMESTAMPTZ)`);
+    await db.run(`INSERT INTO waymark_erasure_jobs VALUES ('job-old', now(), 'done', '[{"anonymousId":"anon-old"}]', 1, '[]', now())`);
+    db.closeSync();
+    instance.closeSync();
+
+    const collector = createCollector({ sites: SITES, userIdKey: USER_ID_KEY, store: { path }, readKeys: SITE_KEYS, readRateLimit: false, retention: { intervalMs: 0 } });
+    cleanups.push(async () => {
+      await collector.close();
+      remove();
+    });
+    // Suppressed before sites were recorded: on every site.
+    expect(await statuses(await collector.fetch(batchRequest(batch([makeEnvelope({ anonymousId: 'anon-old' })]))))).toEqual(['rejected']);
+    expect(await statuses(await collector.fetch(toOther([makeEnvelope({ anonymousId: 'anon-old' })])))).toEqual(['rejected']);
+    expect(await (await collector.fetch(readRequest('/v1/erasures/job-old', KEYS.admin))).json()).toMatchObject({ job: 'job-old', status: 'done', erased: 1 });
+    expect((await collector.fetch(readRequest('/v1/erasures/job-old', BLOG_ADMIN))).status).toBe(404);
+    // New jobs and suppressions of one site are kept in the same store.
+    const created = await collector.fetch(
+      readRequest('/v1/erasures', BLOG_ADMIN, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ subjects: [{ type: 'anonymous', id: 'anon-n' }] }) }),
+    );
+    expect(created.status).toBe(202);
+    expect(await statuses(await collector.fetch(toOther([makeEnvelope({ anonymousId: 'anon-n' })])))).toEqual(['accepted']);
+  });
+});
+
 describe('retention', () => {
   it('purges raw and failed events older than 25 months, on demand and on its timer', async () => {
     let clock = Date.parse('2024-01-10T12:00:00Z');
@@ -167,6 +289,20 @@ describe('retention', () => {
     const stored = await readStore(path);
     expect(stored.events.map((e) => e.id)).toEqual([kept.id]);
     expect(stored.failed).toEqual([]);
+  });
+
+  it('cuts at the last day of a shorter month instead of rolling over into the next', async () => {
+    const cases: [string, number, string][] = [
+      ['2026-05-31T12:00:00.000Z', 3, '2026-02-28T12:00:00.000Z'],
+      ['2028-05-31T12:00:00.000Z', 3, '2028-02-29T12:00:00.000Z'],
+      ['2026-03-31T00:00:00.000Z', 1, '2026-02-28T00:00:00.000Z'],
+      ['2026-12-31T23:59:59.000Z', 25, '2024-11-30T23:59:59.000Z'],
+      ['2026-07-15T08:00:00.000Z', 1, '2026-06-15T08:00:00.000Z'],
+    ];
+    for (const [now, months, before] of cases) {
+      const { collector } = setup({ now: () => Date.parse(now), retention: { months, intervalMs: 0 } });
+      expect((await collector.purgeExpired()).before, `${now} minus ${months} months`).toBe(before);
+    }
   });
 
   it('runs the purge every intervalMs with the configured number of months', async () => {
@@ -256,6 +392,34 @@ describe('derived report tables', () => {
     await collector.close();
     // Sessions and post readers have no user id: the user's events name their visitor and session.
     expect(await readDerived(path)).toEqual({ facts: [other.id], visitors: ['anon-7'], sessions: ['sess-7'], postVisitors: ['anon-7'] });
+  });
+
+  it('erases from the derived tables only what the subject’s events of the key’s site name', async () => {
+    let facts = 0;
+    let refreshing = true;
+    const { collector, path } = setup({
+      sites: SITES,
+      readKeys: SITE_KEYS,
+      maintenance: {
+        everyMs: 10,
+        async run(connection) {
+          // Stopped before the erasure: a later refresh would derive again what the erasure rightly kept.
+          if (refreshing) facts = await deriveTables(connection);
+        },
+      },
+    });
+    const onBlog = makeEnvelope({ anonymousId: 'anon-42', sessionId: 'sess-blog' });
+    const onOther = makeEnvelope({ anonymousId: 'anon-42', sessionId: 'sess-other' });
+    const someoneElse = makeEnvelope({ anonymousId: 'anon-7', sessionId: 'sess-7' });
+    await collector.fetch(batchRequest(batch([onBlog, someoneElse])));
+    await collector.fetch(toOther([onOther]));
+    await vi.waitFor(() => expect(facts).toBe(3));
+    refreshing = false;
+    expect((await collector.fetch(readRequest('/v1/subjects/anon-42?type=anonymous', BLOG_ADMIN, { method: 'DELETE' }))).status).toBe(200);
+    await collector.close();
+    const derived = await readDerived(path);
+    expect(derived.facts).toEqual([onOther.id, someoneElse.id].sort());
+    expect(derived.sessions).toEqual(['sess-7', 'sess-other']);
   });
 
   it('never lets a refresh that read the events before an erasure write the subject back', async () => {

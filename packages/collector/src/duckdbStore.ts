@@ -40,12 +40,18 @@ export interface CollectorStore {
   existingIds(ids: readonly string[], since?: number): Promise<Set<string>>;
   /** A new connection for reads, its time zone set to UTC; the caller closes it. */
   connect(): Promise<DuckDBConnection>;
-  /** Deletes the subjects' events and failed events in one transaction; `userId` as stored (pseudonymised). */
-  eraseSubjects(subjects: readonly StoredSubject[]): Promise<{ events: number; failedEvents: number }>;
-  /** Adds subjects to the suppression list (kept in `waymark_suppressions`). */
-  suppress(subjects: readonly StoredSubject[], at: number): Promise<void>;
-  /** Every subject on the suppression list. */
-  suppressed(): Promise<StoredSubject[]>;
+  /**
+   * Deletes the subjects' events and failed events in one transaction; `userId` as stored (pseudonymised). With
+   * `siteId`, only the events and failed events of that site.
+   */
+  eraseSubjects(subjects: readonly StoredSubject[], siteId?: string): Promise<{ events: number; failedEvents: number }>;
+  /**
+   * Adds subjects to the suppression list: on every site (`waymark_suppressions`), or with `siteId` on that site
+   * only (`waymark_site_suppressions`).
+   */
+  suppress(subjects: readonly StoredSubject[], at: number, siteId?: string): Promise<void>;
+  /** Every subject on the suppression list, with the site it is suppressed on (none: every site). */
+  suppressed(): Promise<SuppressedSubject[]>;
   /**
    * Deletes events that happened, and failed events received, before `before` (epoch ms); also the facts of
    * those events and the visitors left without events, when `refreshRollups` has made those tables.
@@ -91,6 +97,8 @@ export interface FailedEventFilter {
   from?: number;
   /** Received before (epoch ms). */
   to?: number;
+  /** Only failed events of this site. */
+  siteId?: string;
 }
 
 /** A row of `waymark_failed_events`. */
@@ -110,6 +118,9 @@ export interface StoredFailedEvent {
 /** A subject as stored: exactly one of the ids, `userId` already pseudonymised. */
 export type StoredSubject = { userId: string; anonymousId?: undefined } | { anonymousId: string; userId?: undefined };
 
+/** A subject on the suppression list: on one site when `siteId` is set, else on every site. */
+export type SuppressedSubject = StoredSubject & { siteId?: string };
+
 /** A bulk erasure job as the store keeps it. */
 export interface ErasureJobRecord {
   id: string;
@@ -122,6 +133,8 @@ export interface ErasureJobRecord {
   /** Why subjects could not be erased everywhere, one line each. */
   errors: string[];
   finishedAt?: number;
+  /** Set when the job erases the events of this site only. */
+  siteId?: string;
 }
 
 /** Options of the collector's DuckDB store. */
@@ -141,6 +154,7 @@ export interface DuckdbStoreOptions {
 const EVENTS = 'waymark_events';
 const FAILED = 'waymark_failed_events';
 const SUPPRESSIONS = 'waymark_suppressions';
+const SITE_SUPPRESSIONS = 'waymark_site_suppressions';
 const JOBS = 'waymark_erasure_jobs';
 const INGEST_STATS = 'waymark_ingest_stats';
 /** Tables `refreshRollups` (`@waymark/report`) derives from the events that hold a subject's rows. */
@@ -163,7 +177,10 @@ export function ingestStatsTableSql(): string {
 )`;
 }
 
-/** The `CREATE TABLE` statements of the suppression list and the bulk erasure jobs. */
+/**
+ * The statements that make the suppression list (`waymark_suppressions`: every site; `waymark_site_suppressions`:
+ * one site) and the bulk erasure jobs, or bring those of an older store up to date.
+ */
 export function dataRightsTablesSql(): string[] {
   return [
     `CREATE TABLE IF NOT EXISTS ${SUPPRESSIONS} (
@@ -172,6 +189,13 @@ export function dataRightsTablesSql(): string[] {
   erased_at TIMESTAMPTZ NOT NULL,
   PRIMARY KEY (kind, subject_id)
 )`,
+    `CREATE TABLE IF NOT EXISTS ${SITE_SUPPRESSIONS} (
+  site_id VARCHAR NOT NULL,
+  kind VARCHAR NOT NULL,
+  subject_id VARCHAR NOT NULL,
+  erased_at TIMESTAMPTZ NOT NULL,
+  PRIMARY KEY (site_id, kind, subject_id)
+)`,
     `CREATE TABLE IF NOT EXISTS ${JOBS} (
   id VARCHAR PRIMARY KEY,
   created_at TIMESTAMPTZ NOT NULL,
@@ -179,8 +203,11 @@ export function dataRightsTablesSql(): string[] {
   subjects JSON NOT NULL,
   done INTEGER NOT NULL,
   errors JSON NOT NULL,
-  finished_at TIMESTAMPTZ
+  finished_at TIMESTAMPTZ,
+  site_id VARCHAR
 )`,
+    // Stores made before jobs could be limited to one site.
+    `ALTER TABLE ${JOBS} ADD COLUMN IF NOT EXISTS site_id VARCHAR`,
   ];
 }
 
@@ -481,11 +508,13 @@ export async function openDuckdbStore({ path, ...settings }: DuckdbStoreOptions)
       await connection.run("SET TimeZone = 'UTC'");
       return connection;
     },
-    eraseSubjects(subjects) {
+    eraseSubjects(subjects, siteId) {
       const userIds = listValue(subjects.flatMap((s) => (s.userId === undefined ? [] : [s.userId])));
       const anonymousIds = listValue(subjects.flatMap((s) => (s.anonymousId === undefined ? [] : [s.anonymousId])));
-      const types = [LIST(VARCHAR), LIST(VARCHAR)];
-      const bySubject = `user_id IN (SELECT unnest($1)) OR anonymous_id IN (SELECT unnest($2))`;
+      const params: DuckDBValue[] = [userIds, anonymousIds, ...(siteId === undefined ? [] : [siteId])];
+      const types = [LIST(VARCHAR), LIST(VARCHAR), ...(siteId === undefined ? [] : [VARCHAR])];
+      const bySubject = `(user_id IN (SELECT unnest($1)) OR anonymous_id IN (SELECT unnest($2)))`;
+      const mine = siteId === undefined ? bySubject : `${bySubject} AND json_extract_string(context, '$.server.siteId') = $3`;
       return exclusive(() =>
         serial(async () => {
           await db.run('BEGIN TRANSACTION');
@@ -494,19 +523,28 @@ export async function openDuckdbStore({ path, ...settings }: DuckdbStoreOptions)
             // table without user_id (sessions, post readers) loses the rows of the anonymous ids and sessions that the
             // user's events carry.
             for (const [table, columns] of await derivedTables(db)) {
-              const conditions = [
-                `anonymous_id IN (SELECT unnest($2))`,
-                `anonymous_id IN (SELECT anonymous_id FROM ${EVENTS} WHERE user_id IN (SELECT unnest($1)))`,
-              ];
-              if (columns.has('user_id')) conditions.push(`user_id IN (SELECT unnest($1))`);
-              if (columns.has('session_id')) conditions.push(`session_id IN (SELECT session_id FROM ${EVENTS} WHERE ${bySubject})`);
-              await db.run(`DELETE FROM ${table} WHERE ${conditions.join(' OR ')}`, [userIds, anonymousIds], types);
+              const conditions: string[] = [];
+              if (siteId === undefined) {
+                conditions.push(`anonymous_id IN (SELECT unnest($2))`, `anonymous_id IN (SELECT anonymous_id FROM ${EVENTS} WHERE user_id IN (SELECT unnest($1)))`);
+                if (columns.has('user_id')) conditions.push(`user_id IN (SELECT unnest($1))`);
+                if (columns.has('session_id')) conditions.push(`session_id IN (SELECT session_id FROM ${EVENTS} WHERE ${mine})`);
+              } else if (table === DERIVED.facts && columns.has('id')) {
+                // One fact per event: exactly the site's events of the subject.
+                conditions.push(`id IN (SELECT id FROM ${EVENTS} WHERE ${mine})`);
+              } else if (columns.has('session_id')) {
+                conditions.push(`session_id IN (SELECT session_id FROM ${EVENTS} WHERE ${mine})`);
+              } else {
+                // No site and no session in the table (visitors, post readers): the anonymous ids of the site's events
+                // of the subject, which also reaches that anonymous id's rows of another site, if it has any there.
+                conditions.push(`anonymous_id IN (SELECT anonymous_id FROM ${EVENTS} WHERE ${mine})`);
+              }
+              await db.run(`DELETE FROM ${table} WHERE ${conditions.join(' OR ')}`, params, types);
             }
-            const events = await db.run(`DELETE FROM ${EVENTS} WHERE ${bySubject}`, [userIds, anonymousIds], types);
+            const events = await db.run(`DELETE FROM ${EVENTS} WHERE ${mine}`, params, types);
             const failed = await db.run(
-              `DELETE FROM ${FAILED} WHERE json_extract_string(payload, '$.userId') IN (SELECT unnest($1))
-               OR json_extract_string(payload, '$.anonymousId') IN (SELECT unnest($2))`,
-              [userIds, anonymousIds],
+              `DELETE FROM ${FAILED} WHERE (json_extract_string(payload, '$.userId') IN (SELECT unnest($1))
+               OR json_extract_string(payload, '$.anonymousId') IN (SELECT unnest($2)))${siteId === undefined ? '' : ' AND site_id = $3'}`,
+              params,
               types,
             );
             await db.run('COMMIT');
@@ -518,22 +556,36 @@ export async function openDuckdbStore({ path, ...settings }: DuckdbStoreOptions)
         }),
       );
     },
-    suppress(subjects, at) {
+    suppress(subjects, at, siteId) {
       if (subjects.length === 0) return Promise.resolve();
       const kinds = subjects.map((s) => (s.userId === undefined ? 'anonymous' : 'user'));
       const ids = subjects.map((s) => (s.userId ?? s.anonymousId) as string);
       return serial(async () => {
-        await db.run(
-          `INSERT OR IGNORE INTO ${SUPPRESSIONS}
-           SELECT DISTINCT kind, subject_id, $3 FROM (SELECT unnest($1) AS kind, unnest($2) AS subject_id)`,
-          [listValue(kinds), listValue(ids), toTimestamp(at)],
-          [LIST(VARCHAR), LIST(VARCHAR), TIMESTAMPTZ],
-        );
+        if (siteId === undefined) {
+          await db.run(
+            `INSERT OR IGNORE INTO ${SUPPRESSIONS}
+             SELECT DISTINCT kind, subject_id, $3 FROM (SELECT unnest($1) AS kind, unnest($2) AS subject_id)`,
+            [listValue(kinds), listValue(ids), toTimestamp(at)],
+            [LIST(VARCHAR), LIST(VARCHAR), TIMESTAMPTZ],
+          );
+        } else {
+          await db.run(
+            `INSERT OR IGNORE INTO ${SITE_SUPPRESSIONS}
+             SELECT DISTINCT $4, kind, subject_id, $3 FROM (SELECT unnest($1) AS kind, unnest($2) AS subject_id)`,
+            [listValue(kinds), listValue(ids), toTimestamp(at), siteId],
+            [LIST(VARCHAR), LIST(VARCHAR), TIMESTAMPTZ, VARCHAR],
+          );
+        }
       });
     },
     async suppressed() {
-      const reader = await serial(() => db.runAndReadAll(`SELECT kind, subject_id FROM ${SUPPRESSIONS}`));
-      return reader.getRows().map(([kind, id]) => (kind === 'user' ? { userId: String(id) } : { anonymousId: String(id) }));
+      const reader = await serial(() =>
+        db.runAndReadAll(`SELECT NULL::VARCHAR, kind, subject_id FROM ${SUPPRESSIONS} UNION ALL SELECT site_id, kind, subject_id FROM ${SITE_SUPPRESSIONS}`),
+      );
+      return reader.getRows().map(([siteId, kind, id]): SuppressedSubject => ({
+        ...(kind === 'user' ? { userId: String(id) } : { anonymousId: String(id) }),
+        ...(siteId === null ? {} : { siteId: String(siteId) }),
+      }));
     },
     purge(before) {
       return exclusive(() =>
@@ -593,7 +645,7 @@ export async function openDuckdbStore({ path, ...settings }: DuckdbStoreOptions)
         return task(maintenance);
       });
     },
-    async *failedEvents({ reason, from, to }) {
+    async *failedEvents({ reason, from, to, siteId }) {
       const connection = await instance.connect();
       try {
         const where: string[] = [];
@@ -605,6 +657,7 @@ export async function openDuckdbStore({ path, ...settings }: DuckdbStoreOptions)
         if (reason !== undefined) where.push(`contains(reason, ${param(reason)})`);
         if (from !== undefined) where.push(`received_at >= ${param(toTimestamp(from))}`);
         if (to !== undefined) where.push(`received_at < ${param(toTimestamp(to))}`);
+        if (siteId !== undefined) where.push(`site_id = ${param(siteId)}`);
         const result = await connection.stream(
           `SELECT id, site_id, epoch_ms(received_at), reason, payload FROM ${FAILED}
            ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY received_at, id`,
@@ -640,16 +693,17 @@ export async function openDuckdbStore({ path, ...settings }: DuckdbStoreOptions)
     saveJob(job) {
       return serial(async () => {
         await db.run(
-          `INSERT OR REPLACE INTO ${JOBS} VALUES ($1, to_timestamp($2::DOUBLE / 1000), $3, $4, $5, $6, to_timestamp($7::DOUBLE / 1000))`,
-          [job.id, job.createdAt, job.status, JSON.stringify(job.subjects), job.done, JSON.stringify(job.errors), job.finishedAt ?? null],
+          `INSERT OR REPLACE INTO ${JOBS} (id, created_at, status, subjects, done, errors, finished_at, site_id)
+           VALUES ($1, to_timestamp($2::DOUBLE / 1000), $3, $4, $5, $6, to_timestamp($7::DOUBLE / 1000), $8)`,
+          [job.id, job.createdAt, job.status, JSON.stringify(job.subjects), job.done, JSON.stringify(job.errors), job.finishedAt ?? null, job.siteId ?? null],
         );
       });
     },
     async jobs() {
       const reader = await serial(() =>
-        db.runAndReadAll(`SELECT id, epoch_ms(created_at), status, subjects, done, errors, epoch_ms(finished_at) FROM ${JOBS} ORDER BY created_at, id`),
+        db.runAndReadAll(`SELECT id, epoch_ms(created_at), status, subjects, done, errors, epoch_ms(finished_at), site_id FROM ${JOBS} ORDER BY created_at, id`),
       );
-      return reader.getRows().map(([id, createdAt, status, subjects, done, errors, finishedAt]) => ({
+      return reader.getRows().map(([id, createdAt, status, subjects, done, errors, finishedAt, siteId]) => ({
         id: String(id),
         createdAt: Number(createdAt),
         status: status as ErasureJobRecord['status'],
@@ -657,6 +711,7 @@ export async function openDuckdbStore({ path, ...settings }: DuckdbStoreOptions)
         done: Number(done),
         errors: JSON.parse(String(errors)) as string[],
         ...(finishedAt === null ? {} : { finishedAt: Number(finishedAt) }),
+        ...(siteId === null ? {} : { siteId: String(siteId) }),
       }));
     },
     async close() {

@@ -95,6 +95,21 @@ describe('enrichment and privacy at the door', () => {
     expect(JSON.parse(failed[0].payload as string).properties).toEqual({ nope: true });
   });
 
+  it('pseudonymises a numeric userId and drops an object userId in failed-event payloads', async () => {
+    const { collector, path } = setup();
+    const numeric = { ...makeEnvelope(), userId: 4815162342 };
+    const object = { ...makeEnvelope(), userId: { email: 'alice@example.com' } };
+    await collector.fetch(batchRequest(batch([numeric, object] as never[])));
+    await collector.close();
+    const { failed } = await readStore(path);
+    const payloads = new Map(failed.map((f) => [f.id, JSON.parse(f.payload as string)]));
+    const expected = createHmac('sha256', Buffer.from(USER_ID_KEY, 'hex')).update('4815162342').digest('hex');
+    expect(payloads.get(numeric.id).userId).toBe(expected);
+    expect(payloads.get(object.id).userId).toBeNull();
+    expect(JSON.stringify(failed)).not.toContain('4815162342');
+    expect(JSON.stringify(failed)).not.toContain('alice');
+  });
+
   it('sets gpc and clears marketing consent on Sec-GPC: 1', async () => {
     const { context } = await storeOne({}, { headers: { 'sec-gpc': '1' } });
     expect(context.consent).toMatchObject({ gpc: true, marketing: false, analytics: true });

@@ -258,14 +258,17 @@ function enrichContext(
 }
 
 /**
- * A refused event as the failed-events store keeps it: as received, except that a string `userId` is
- * pseudonymised and the page URL and referrer are reduced as for stored events, so a failed event never holds
+ * A refused event as the failed-events store keeps it: as received, except that a string or numeric `userId` is
+ * pseudonymised (any other non-null `userId` becomes null) and the page URL and referrer are reduced as for stored events, so a failed event never holds
  * more than a stored one would. A replay must therefore skip those two steps.
  */
 export function scrubPayload(raw: unknown, userIdKey: Buffer, keepQueryKeys: readonly string[]): unknown {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return raw;
   const event = { ...(raw as Record<string, unknown>) };
-  if (typeof event.userId === 'string') event.userId = pseudonymise(event.userId, userIdKey);
+  // Any user id the event carries, not only a valid one: a number is a user id too, and an object may hide one.
+  if (typeof event.userId === 'string' || typeof event.userId === 'number' || typeof event.userId === 'bigint') {
+    event.userId = pseudonymise(String(event.userId), userIdKey);
+  } else if (event.userId !== undefined && event.userId !== null) event.userId = null;
   const context = event.context as { page?: Record<string, unknown> } | undefined;
   if (context && typeof context === 'object' && context.page && typeof context.page === 'object') {
     const page = { ...context.page };

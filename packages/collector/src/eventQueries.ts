@@ -46,6 +46,10 @@ export interface QuerySpec {
   to: number;
   dimension?: Dimension;
   filters: { dimension: Dimension; value: string }[];
+  /** Rows of this page, at most {@link MAX_QUERY_ROWS}. */
+  limit: number;
+  /** Rows skipped before this page. */
+  offset: number;
 }
 
 /** A checked `GET /v1/events`. */
@@ -60,6 +64,9 @@ export interface ExportSpec {
 const DAY_MS = 86_400_000;
 const MAX_FILTERS = 10;
 const MAX_EXPORT = 1_000_000;
+/** The most rows one `GET /v1/query` page holds (its default `limit`); the response's `nextOffset` asks for the rest. */
+export const MAX_QUERY_ROWS = 10_000;
+const MAX_OFFSET = 1_000_000_000;
 
 const list = (values: readonly string[]) => values.map((v) => `"${v}"`).join(', ');
 
@@ -72,14 +79,48 @@ function only<T extends string>(url: URL, name: string, allowed: readonly T[], f
   return value as T;
 }
 
+const instantPattern = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,3})?)?(?:Z|[+-](\d{2}):(\d{2})))?$/;
+
+/** What {@link parseInstant} accepts, for error messages. */
+export const instantFormat = 'an ISO 8601 date (2026-05-01) or date-time with offset (2026-05-01T12:00:00Z)';
+
+/**
+ * Epoch ms of an ISO 8601 date (`2026-05-01`, UTC midnight) or date-time with an offset (`2026-05-01T12:00:00Z`),
+ * or undefined when the text has another form or names a moment that does not exist (`2026-02-31`, `T24:00`):
+ * `Date.parse` would roll those over into the next month or day.
+ */
+export function parseInstant(value: string): number | undefined {
+  const match = instantPattern.exec(value);
+  if (!match) return undefined;
+  const [year, month, day, hour, minute, second, offsetHours, offsetMinutes] = match.slice(1).map((part) => Number(part ?? 0));
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const daysInMonth = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1];
+  if (daysInMonth === undefined || day < 1 || day > daysInMonth || hour > 23 || minute > 59 || second > 59 || offsetHours > 23 || offsetMinutes > 59) return undefined;
+  const ms = Date.parse(value);
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+/** `, which is not a calendar date` when the text has the right form but names no real moment, else nothing. */
+export const impossible = (value: string) => (instantPattern.test(value) ? ', which is not a calendar date' : '');
+
 function instant(url: URL, name: string, fallback: number): number {
   const values = url.searchParams.getAll(name);
   if (values.length > 1) throw new HttpError(400, `query parameter "${name}" is given ${values.length} times; give it once`);
   if (values.length === 0) return fallback;
-  const value = values[0];
-  const ms = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2}))?$/.test(value) ? Date.parse(value) : NaN;
-  if (!Number.isFinite(ms)) throw new HttpError(400, `query parameter "${name}" is ${JSON.stringify(value)}; allowed values: an ISO 8601 date (2026-05-01) or date-time with offset (2026-05-01T12:00:00Z)`);
+  const ms = parseInstant(values[0]);
+  if (ms === undefined) throw new HttpError(400, `query parameter "${name}" is ${JSON.stringify(values[0])}${impossible(values[0])}; allowed values: ${instantFormat}`);
   return ms;
+}
+
+function integer(url: URL, name: string, min: number, max: number, fallback: number): number {
+  const values = url.searchParams.getAll(name);
+  if (values.length > 1) throw new HttpError(400, `query parameter "${name}" is given ${values.length} times; give it once`);
+  if (values.length === 0) return fallback;
+  const value = Number(values[0]);
+  if (!/^\d+$/.test(values[0]) || value < min || value > max) {
+    throw new HttpError(400, `query parameter "${name}" is ${JSON.stringify(values[0])}; allowed values: an integer from ${min} to ${max}`);
+  }
+  return value;
 }
 
 function known(url: URL, allowed: readonly string[]) {
@@ -97,7 +138,7 @@ function range(url: URL, now: number): { from: number; to: number } {
 
 /** Checks the query string of `GET /v1/query`; throws a 400 naming the parameter and its allowed values. */
 export function parseQuery(url: URL, now: number): QuerySpec {
-  known(url, ['metric', 'bucket', 'from', 'to', 'dimension', 'filter']);
+  known(url, ['metric', 'bucket', 'from', 'to', 'dimension', 'filter', 'limit', 'offset']);
   const names = Object.keys(dimensions) as Dimension[];
   const metric = only(url, 'metric', metrics);
   const bucket = only(url, 'bucket', buckets, 'day');
@@ -112,7 +153,9 @@ export function parseQuery(url: URL, now: number): QuerySpec {
     return { dimension: name as Dimension, value: raw.slice(split + 1) };
   });
   if (filters.length > MAX_FILTERS) throw new HttpError(400, `query parameter "filter" is given ${filters.length} times; at most ${MAX_FILTERS}`);
-  return { metric, bucket, from, to, dimension, filters };
+  const limit = integer(url, 'limit', 1, MAX_QUERY_ROWS, MAX_QUERY_ROWS);
+  const offset = integer(url, 'offset', 0, MAX_OFFSET, 0);
+  return { metric, bucket, from, to, dimension, filters, limit, offset };
 }
 
 /** Checks the query string of `GET /v1/events`. */
@@ -121,11 +164,7 @@ export function parseExport(url: URL, now: number): ExportSpec {
   const { from, to } = range(url, now);
   const format = only(url, 'format', ['ndjson', 'csv'] as const, 'ndjson');
   const order = only(url, 'order', ['asc', 'desc'] as const, 'asc');
-  const rawLimit = url.searchParams.get('limit');
-  const limit = rawLimit === null ? 100_000 : Number(rawLimit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_EXPORT || (rawLimit !== null && !/^\d+$/.test(rawLimit))) {
-    throw new HttpError(400, `query parameter "limit" is ${JSON.stringify(rawLimit)}; allowed values: an integer from 1 to ${MAX_EXPORT}`);
-  }
+  const limit = integer(url, 'limit', 1, MAX_EXPORT, 100_000);
   return { from, to, format, order, limit };
 }
 
@@ -152,7 +191,7 @@ function scoped(where: Where, scope: ReadScope) {
   if (scope.siteId !== undefined) where.add((p) => `${dimensions.site} = ${p(scope.siteId!)}`);
 }
 
-/** The SQL of an aggregate query: rows of `(bucket epoch ms, dimension value, value)`. */
+/** The SQL of an aggregate query: rows of `(bucket epoch ms, dimension value, value)`, at most `limit + 1` of them. */
 export function aggregateSql(spec: QuerySpec, scope: ReadScope): { sql: string; params: DuckDBValue[] } {
   const where = new Where();
   scoped(where, scope);
@@ -161,15 +200,18 @@ export function aggregateSql(spec: QuerySpec, scope: ReadScope): { sql: string; 
   for (const filter of spec.filters) where.add((p) => `${dimensions[filter.dimension]} = ${p(filter.value)}`);
   const bucket = `epoch_ms(date_trunc(${where.param(spec.bucket)}, timestamp))`;
   const dimension = spec.dimension ? dimensions[spec.dimension] : 'NULL';
+  // One row more than the page, so the caller knows whether another page follows. (bucket, dimension) is unique, so
+  // the order is total and pages neither repeat nor skip rows while the data stays the same.
+  const page = `LIMIT ${where.param(spec.limit + 1)} OFFSET ${where.param(spec.offset)}`;
   let sql: string;
   if (spec.metric === 'sessions') {
     sql = `SELECT b, d, sum(w) FROM (
       SELECT ${bucket} AS b, ${dimension} AS d, session_id, max(1.0 / sample_rate) AS w
       FROM waymark_events WHERE ${where.sql} GROUP BY ALL
-    ) GROUP BY b, d ORDER BY b, d NULLS FIRST LIMIT 10000`;
+    ) GROUP BY b, d ORDER BY b, d NULLS FIRST ${page}`;
   } else {
     const value = spec.metric === 'visitors' ? "count(DISTINCT coalesce(json_extract_string(context, '$.server.visitorId'), anonymous_id))" : 'sum(1.0 / sample_rate)';
-    sql = `SELECT ${bucket} AS b, ${dimension} AS d, ${value} FROM waymark_events WHERE ${where.sql} GROUP BY b, d ORDER BY b, d NULLS FIRST LIMIT 10000`;
+    sql = `SELECT ${bucket} AS b, ${dimension} AS d, ${value} FROM waymark_events WHERE ${where.sql} GROUP BY b, d ORDER BY b, d NULLS FIRST ${page}`;
   }
   return { sql, params: where.params };
 }

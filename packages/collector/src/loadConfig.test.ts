@@ -156,6 +156,22 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('refuses a retention interval longer than a timer can wait, naming the maximum', () => {
+    const file = (intervalMs: number) => ({ '/srv/waymark.config.json': { sites: [site], retention: { intervalMs } } });
+    expect(config(load({ files: file(2_147_483_647), env: { WAYMARK_USER_ID_KEY: KEY } })).collector.retention).toEqual({ intervalMs: 2_147_483_647 });
+    expect(issues(load({ files: file(2_147_483_648), env: { WAYMARK_USER_ID_KEY: KEY } }))).toEqual([
+      { where: 'waymark.config.json: retention.intervalMs', message: 'must be at most 2147483647 ms (about 24.8 days), the longest a timer can wait' },
+    ]);
+  });
+
+  it('refuses a commit window longer than a minute, saying why', () => {
+    const file = (commitWindowMs: unknown) => ({ '/srv/waymark.config.json': { sites: [site], commitWindowMs } });
+    expect(config(load({ files: file(60_000), env: { WAYMARK_USER_ID_KEY: KEY } })).collector.commitWindowMs).toBe(60_000);
+    expect(issues(load({ files: file(86_400_000), env: { WAYMARK_USER_ID_KEY: KEY } }))).toEqual([
+      { where: 'waymark.config.json: commitWindowMs', message: 'must be at most 60000 ms: every request waits up to that long before its commit' },
+    ]);
+  });
+
   it('reads the report rollups interval, or false, and names a bad one', () => {
     const file = (rollups: unknown) => ({ '/srv/waymark.config.json': { sites: [site], rollups } });
     expect(config(load({ files: file({ everySeconds: 300 }), env: { WAYMARK_USER_ID_KEY: KEY } })).rollups).toEqual({ everySeconds: 300 });
@@ -163,6 +179,10 @@ describe('loadConfig', () => {
     expect(config(load({ files: valid, env: { WAYMARK_USER_ID_KEY: KEY } })).rollups).toBeUndefined();
     expect(issues(load({ files: file({ everySeconds: 0 }), env: { WAYMARK_USER_ID_KEY: KEY } }))).toEqual([
       { where: 'waymark.config.json: rollups.everySeconds', message: 'must be above 0 seconds' },
+    ]);
+    expect(config(load({ files: file({ everySeconds: 2_147_483 }), env: { WAYMARK_USER_ID_KEY: KEY } })).rollups).toEqual({ everySeconds: 2_147_483 });
+    expect(issues(load({ files: file({ everySeconds: 2_147_484 }), env: { WAYMARK_USER_ID_KEY: KEY } }))).toEqual([
+      { where: 'waymark.config.json: rollups.everySeconds', message: 'must be at most 2147483 seconds (about 24.8 days), the longest a timer can wait' },
     ]);
     expect(issues(load({ files: file({ everySecond: 5 }), env: { WAYMARK_USER_ID_KEY: KEY } }))[0]).toMatchObject({
       where: 'waymark.config.json: rollups.everySecond',

@@ -78,6 +78,10 @@ export const serveEnvOnly = {
 const hexKey = /^[0-9a-f]{64}$/i;
 const positiveInt = (what: string) => z.number().int(`must be a whole number of ${what}`).positive(`must be above 0 ${what}`);
 const nonEmpty = z.string().min(1, 'must not be empty');
+/** The longest delay a Node timer takes (2^31 - 1 ms, about 24.8 days); above it Node fires the timer after 1 ms. */
+const MAX_TIMER_MS = 2_147_483_647;
+const timerLimit = (unit: 'ms' | 'seconds') =>
+  `must be at most ${unit === 'ms' ? MAX_TIMER_MS : Math.floor(MAX_TIMER_MS / 1000)} ${unit} (about 24.8 days), the longest a timer can wait`;
 
 const originSchema = z.string().refine(
   (value) => {
@@ -248,15 +252,23 @@ const configSchema = z.strictObject({
   retention: z
     .strictObject({
       months: positiveInt('months').optional(),
-      intervalMs: z.number().int('must be a whole number of ms').min(0, 'must be 0 or more').optional(),
+      intervalMs: z.number().int('must be a whole number of ms').min(0, 'must be 0 or more').max(MAX_TIMER_MS, timerLimit('ms')).optional(),
     })
     .optional(),
   limits: z
     .strictObject({ maxBodyBytes: positiveInt('bytes').optional(), maxEventBytes: positiveInt('bytes').optional(), maxDepth: positiveInt('levels').optional() })
     .optional(),
   dedupe: z.strictObject({ windowMs: positiveInt('ms').optional(), maxIds: positiveInt('ids').optional() }).optional(),
-  commitWindowMs: z.number().int('must be a whole number of ms').min(0, 'must be 0 or more').optional(),
-  rollups: z.union([z.literal(false), z.strictObject({ everySeconds: positiveInt('seconds').optional() })]).optional(),
+  commitWindowMs: z
+    .number()
+    .int('must be a whole number of ms')
+    .min(0, 'must be 0 or more')
+    .max(60_000, 'must be at most 60000 ms: every request waits up to that long before its commit')
+    .optional(),
+  // `waymark serve` turns everySeconds into the collector's `maintenance.everyMs`.
+  rollups: z
+    .union([z.literal(false), z.strictObject({ everySeconds: positiveInt('seconds').max(Math.floor(MAX_TIMER_MS / 1000), timerLimit('seconds')).optional() })])
+    .optional(),
 });
 
 type Layer = Record<string, unknown>;

@@ -1,10 +1,17 @@
-import { buckets, dimensions, metrics } from './eventQueries';
+import { buckets, dimensions, MAX_QUERY_ROWS, metrics } from './eventQueries';
 
 const problem = { description: 'An RFC 9457 problem', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } };
 const errors = (...statuses: number[]) => Object.fromEntries(statuses.map((s) => [String(s), problem]));
-const readErrors = errors(401, 403, 429, 503);
 const secured = [{ readKey: [] }];
-const time = (name: 'from' | 'to', description: string) => ({ name, in: 'query', required: false, description, schema: { type: 'string', format: 'date-time' } });
+const time = (name: 'from' | 'to', description: string) => ({
+  name,
+  in: 'query',
+  required: false,
+  description: `${description} An ISO 8601 date (\`2026-05-01\`, UTC midnight) or date-time with offset (\`2026-05-01T12:00:00Z\`); a date that does not exist, such as \`2026-02-31\`, is a 400.`,
+  schema: { type: 'string', anyOf: [{ format: 'date' }, { format: 'date-time' }] },
+});
+const siteScope =
+  'A key bound to one site (`siteId`) reaches only that site: its events and failed events are erased, and the subject is suppressed on that site only.';
 const subjectParameters = [
   { name: 'id', in: 'path', required: true, description: 'The raw user id (pseudonymised by the collector before the lookup) or the anonymous id.', schema: { type: 'string', minLength: 1, maxLength: 256 } },
   { name: 'type', in: 'query', required: true, schema: { type: 'string', enum: ['user', 'anonymous'] } },
@@ -37,10 +44,48 @@ export function openApiDocument(version: string): Record<string, unknown> {
         },
         ErasureReport: {
           type: 'object',
+          required: ['erased', 'sinks', 'suppressed'],
           properties: {
             erased: { type: 'object', properties: { events: { type: 'integer' }, failedEvents: { type: 'integer' } } },
-            sinks: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, deleted: { type: 'integer' }, error: { type: 'string' } } } },
+            sinks: {
+              type: 'array',
+              items: {
+                type: 'object',
+                required: ['name'],
+                properties: {
+                  name: { type: 'string' },
+                  deleted: { type: 'integer' },
+                  error: { type: 'string' },
+                  skipped: { type: 'string', description: 'Why the sink was not asked: a sink erases a subject on every site, and the erasure was limited to one site.' },
+                },
+              },
+            },
             suppressed: { type: 'boolean' },
+            siteId: { type: 'string', description: 'Set when the key is bound to one site: only that site was erased, and the subject is suppressed there only.' },
+          },
+        },
+        QueryResult: {
+          type: 'object',
+          required: ['metric', 'bucket', 'from', 'to', 'filters', 'weighted', 'limit', 'offset', 'nextOffset', 'rows'],
+          properties: {
+            metric: { type: 'string', enum: [...metrics] },
+            bucket: { type: 'string', enum: [...buckets] },
+            from: { type: 'string', format: 'date-time' },
+            to: { type: 'string', format: 'date-time' },
+            dimension: { type: 'string' },
+            filters: { type: 'array', items: { type: 'object', properties: { dimension: { type: 'string' }, value: { type: 'string' } } } },
+            weighted: { type: 'boolean' },
+            note: { type: 'string' },
+            limit: { type: 'integer' },
+            offset: { type: 'integer' },
+            nextOffset: {
+              type: ['integer', 'null'],
+              description: 'The `offset` of the next page, or null when this page holds the last row. Rows are ordered by bucket, then dimension value.',
+            },
+            rows: {
+              type: 'array',
+              items: { type: 'object', required: ['bucket', 'value'], properties: { bucket: { type: 'string', format: 'date-time' }, value: { type: 'number' } }, additionalProperties: true },
+            },
           },
         },
         ReadKey: {
@@ -74,6 +119,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
             subjects: { type: 'integer' },
             erased: { type: 'integer' },
             errors: { type: 'array', items: { type: 'string' } },
+            siteId: { type: 'string', description: 'Set when the job erases one site only (made with a key bound to that site).' },
           },
         },
       },
@@ -93,7 +139,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
           summary: 'The role and scope of the read key sent',
           description: `${roles('admin, creator, marketing')}. Tools such as \`waymark report --collector\` ask it what a key may see.`,
           security: secured,
-          responses: { '200': { description: 'The key', content: { 'application/json': { schema: { $ref: '#/components/schemas/ReadKey' } } } }, ...readErrors },
+          responses: { '200': { description: 'The key', content: { 'application/json': { schema: { $ref: '#/components/schemas/ReadKey' } } } }, ...errors(401, 429) },
         },
       },
       '/v1/failed-events/replay': {
@@ -103,7 +149,8 @@ export function openApiDocument(version: string): Record<string, unknown> {
             `${roles('admin only')}. After a catalogue change (such as an event added with \`extendCatalogue\`), each selected failed event is ` +
             'checked against the collector\'s current catalogues, size and nesting limits; those that pass are stored as their payload has them ' +
             '(user id pseudonymised and URLs reduced when they were kept; device, country and visitor hash are not known) with ' +
-            '`context.server.replayed = true`, and removed from the failed events. Events of erased subjects or without analytics consent are removed, not stored.',
+            '`context.server.replayed = true`, and removed from the failed events. Events of erased subjects or without analytics consent are removed, not stored. ' +
+            'A key bound to one site (`siteId`) replays that site\'s failed events only.',
           security: secured,
           requestBody: {
             required: false,
@@ -121,13 +168,15 @@ export function openApiDocument(version: string): Record<string, unknown> {
               },
             },
           },
-          responses: { '200': { description: 'Counts', content: { 'application/json': { schema: { $ref: '#/components/schemas/ReplayReport' } } } }, ...errors(400, 413, 415), ...readErrors },
+          responses: { '200': { description: 'Counts', content: { 'application/json': { schema: { $ref: '#/components/schemas/ReplayReport' } } } }, ...errors(400, 401, 403, 413, 415, 429, 503) },
         },
       },
       '/v1/query': {
         get: {
           summary: 'Aggregate counts over time',
-          description: `${roles('admin, creator (own posts only), marketing')}. Counts of events, page views and sessions are weighted by 1 / sampleRate; visitors are distinct visitor hashes, not weighted.`,
+          description:
+            `${roles('admin, creator (own posts only), marketing')}. Counts of events, page views and sessions are weighted by 1 / sampleRate; visitors are distinct visitor hashes, not weighted. ` +
+            `Rows come in pages of at most ${MAX_QUERY_ROWS}, ordered by bucket, then dimension value: while \`nextOffset\` is not null, ask again with \`offset=<nextOffset>\` for the next page.`,
           security: secured,
           parameters: [
             { name: 'metric', in: 'query', required: true, schema: { type: 'string', enum: [...metrics] } },
@@ -136,8 +185,13 @@ export function openApiDocument(version: string): Record<string, unknown> {
             time('to', 'End, exclusive. Default: now.'),
             { name: 'dimension', in: 'query', required: false, schema: { type: 'string', enum: Object.keys(dimensions) } },
             { name: 'filter', in: 'query', required: false, description: '`<dimension>:<value>`, repeatable (AND).', schema: { type: 'array', items: { type: 'string' } }, style: 'form', explode: true },
+            { name: 'limit', in: 'query', required: false, description: 'Rows of this page.', schema: { type: 'integer', minimum: 1, maximum: MAX_QUERY_ROWS, default: MAX_QUERY_ROWS } },
+            { name: 'offset', in: 'query', required: false, description: 'Rows to skip: the `nextOffset` of the previous page.', schema: { type: 'integer', minimum: 0, default: 0 } },
           ],
-          responses: { '200': { description: 'Rows of { bucket, dimension?, value }', content: { 'application/json': { schema: { type: 'object' } } } }, '400': problem, ...readErrors },
+          responses: {
+            '200': { description: 'One page of rows of { bucket, <dimension>?, value }', content: { 'application/json': { schema: { $ref: '#/components/schemas/QueryResult' } } } },
+            ...errors(400, 401, 429, 503),
+          },
         },
       },
       '/v1/events': {
@@ -154,33 +208,38 @@ export function openApiDocument(version: string): Record<string, unknown> {
           ],
           responses: {
             '200': { description: 'One event per line, or CSV', content: { 'application/x-ndjson': { schema: { type: 'string' } }, 'text/csv': { schema: { type: 'string' } } } },
-            '400': problem,
-            ...readErrors,
+            ...errors(400, 401, 403, 429, 503),
           },
         },
       },
       '/v1/subjects/{id}/events': {
         get: {
           summary: 'Export everything stored about a subject (GDPR Art. 15 and 20)',
-          description: roles('admin, creator (own posts only); marketing gets 403'),
+          description: `${roles('admin, creator (own posts only); marketing gets 403')}. A key bound to one site (\`siteId\`) exports that site's events only.`,
           security: secured,
           parameters: subjectParameters,
-          responses: { '200': { description: 'NDJSON: stored events, then failed events', content: { 'application/x-ndjson': { schema: { type: 'string' } } } }, '400': problem, ...readErrors },
+          responses: {
+            '200': { description: 'NDJSON: stored events, then failed events', content: { 'application/x-ndjson': { schema: { type: 'string' } } } },
+            ...errors(400, 401, 403, 429, 503),
+          },
         },
       },
       '/v1/subjects/{id}': {
         delete: {
           summary: 'Erase a subject everywhere and suppress it (GDPR Art. 17)',
-          description: roles('admin only'),
+          description: `${roles('admin only')}. ${siteScope} Sinks are then not asked, since their \`erase\` would reach every site: the answer lists them with \`skipped\`.`,
           security: secured,
           parameters: subjectParameters,
-          responses: { '200': { description: 'Erased', content: { 'application/json': { schema: { $ref: '#/components/schemas/ErasureReport' } } } }, '400': problem, '502': problem, ...readErrors },
+          responses: {
+            '200': { description: 'Erased', content: { 'application/json': { schema: { $ref: '#/components/schemas/ErasureReport' } } } },
+            ...errors(400, 401, 403, 429, 502, 503),
+          },
         },
       },
       '/v1/erasures': {
         post: {
           summary: 'Erase up to 5000 subjects in the background',
-          description: `${roles('admin only')}. Every subject is on the suppression list when the 202 is sent.`,
+          description: `${roles('admin only')}. Every subject is on the suppression list when the 202 is sent. ${siteScope} Sinks are then not asked.`,
           security: secured,
           requestBody: {
             required: true,
@@ -201,16 +260,16 @@ export function openApiDocument(version: string): Record<string, unknown> {
               },
             },
           },
-          responses: { '202': { description: 'Job created', content: { 'application/json': { schema: { $ref: '#/components/schemas/ErasureJob' } } } }, ...errors(400, 413, 415), ...readErrors },
+          responses: { '202': { description: 'Job created', content: { 'application/json': { schema: { $ref: '#/components/schemas/ErasureJob' } } } }, ...errors(400, 401, 403, 413, 415, 429, 503) },
         },
       },
       '/v1/erasures/{job}': {
         get: {
           summary: 'Status of a bulk erasure job',
-          description: roles('admin only'),
+          description: `${roles('admin only')}. A key bound to one site sees that site's jobs only (another one's is a 404).`,
           security: secured,
           parameters: [{ name: 'job', in: 'path', required: true, schema: { type: 'string' } }],
-          responses: { '200': { description: 'The job', content: { 'application/json': { schema: { $ref: '#/components/schemas/ErasureJob' } } } }, '404': problem, ...readErrors },
+          responses: { '200': { description: 'The job', content: { 'application/json': { schema: { $ref: '#/components/schemas/ErasureJob' } } } }, ...errors(401, 403, 404, 429) },
         },
       },
       '/v1/stream': {
@@ -218,7 +277,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
           summary: 'Server-Sent Events of newly stored events',
           description: roles('admin, creator (own posts only); marketing gets 403'),
           security: secured,
-          responses: { '200': { description: 'text/event-stream of `stored` events', content: { 'text/event-stream': { schema: { type: 'string' } } } }, ...readErrors },
+          responses: { '200': { description: 'text/event-stream of `stored` events', content: { 'text/event-stream': { schema: { type: 'string' } } } }, ...errors(401, 403, 429, 503) },
         },
       },
       '/health': {
@@ -227,7 +286,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
       '/metrics': {
         get: {
           summary: 'Prometheus metrics',
-          description: 'Needs an admin read key once read keys are configured.',
+          description: 'Needs an admin read key once read keys are configured. A key bound to one site (`siteId`) gets 403: the counters cover every site.',
           security: [{}, { readKey: [] }],
           responses: { '200': { description: 'Prometheus text format 0.0.4', content: { 'text/plain': { schema: { type: 'string' } } } }, ...errors(401, 403, 429) },
         },

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { defineEvent, extendCatalogue, travelCatalogue } from '@waymark/taxonomy';
-import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, afterAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { createCollector } from './createCollector';
 import type { CollectorOptions } from './createCollector';
@@ -167,6 +167,70 @@ describe('GET /v1/query', () => {
     }
   });
 
+  it('pages rows with limit and offset and says when more follow', async () => {
+    const { collector } = setup();
+    const paths = ['/a', '/b', '/c', '/d', '/e'];
+    await collector.fetch(batchRequest(batch(paths.map((path) => makeEnvelope({ context: { ...makeEnvelope().context, page: { url: `https://blog.example${path}`, path } } })))));
+    const page = async (query: string) => (await collector.fetch(readRequest(`/v1/query?metric=events&dimension=path${query}`, KEYS.admin))).json();
+    const whole = await page('');
+    expect(whole).toMatchObject({ limit: 10_000, offset: 0, nextOffset: null });
+    expect(whole.rows.map((r: { path: string }) => r.path)).toEqual(paths);
+    const first = await page('&limit=2');
+    expect(first).toMatchObject({ limit: 2, offset: 0, nextOffset: 2 });
+    const second = await page(`&limit=2&offset=${first.nextOffset}`);
+    expect(second).toMatchObject({ offset: 2, nextOffset: 4 });
+    const last = await page(`&limit=2&offset=${second.nextOffset}`);
+    expect(last).toMatchObject({ offset: 4, nextOffset: null });
+    expect([...first.rows, ...second.rows, ...last.rows]).toEqual(whole.rows);
+    for (const [query, detail] of [
+      ['&limit=10001', /"limit" is "10001"; allowed values: an integer from 1 to 10000/],
+      ['&limit=0', /"limit" is "0"; allowed values: an integer from 1 to 10000/],
+      ['&offset=-1', /"offset" is "-1"; allowed values: an integer from 0/],
+    ] as const) {
+      const response = await collector.fetch(readRequest(`/v1/query?metric=events${query}`, KEYS.admin));
+      expect(response.status, query).toBe(400);
+      expect((await response.json()).detail).toMatch(detail);
+    }
+  });
+
+  it('never cuts more than 10000 rows silently: the first page points at the rest', async () => {
+    const { collector } = setup();
+    const total = 10_001;
+    for (let start = 0; start < total; start += 500) {
+      const events = Array.from({ length: Math.min(500, total - start) }, (_, i) => {
+        const event = makeEnvelope();
+        event.context = { ...event.context, page: { url: `https://blog.example/p${start + i}`, path: `/p${start + i}` } };
+        return event;
+      });
+      await collector.fetch(batchRequest(batch(events)));
+    }
+    const first = await (await collector.fetch(readRequest('/v1/query?metric=events&dimension=path', KEYS.admin))).json();
+    expect(first.rows).toHaveLength(10_000);
+    expect(first.nextOffset).toBe(10_000);
+    const rest = await (await collector.fetch(readRequest(`/v1/query?metric=events&dimension=path&offset=${first.nextOffset}`, KEYS.admin))).json();
+    expect(rest.rows).toHaveLength(1);
+    expect(rest.nextOffset).toBeNull();
+    const paths = new Set([...first.rows, ...rest.rows].map((r: { path: string }) => r.path));
+    expect(paths.size).toBe(total);
+  }, 60_000);
+
+  it('refuses dates that do not exist instead of rolling them over', async () => {
+    const { collector } = setup();
+    for (const path of [
+      '/v1/query?metric=events&from=2026-02-31',
+      '/v1/query?metric=events&from=2025-02-29',
+      '/v1/query?metric=events&to=2026-04-31T00:00:00Z',
+      '/v1/events?from=2026-01-01T24:00Z',
+      '/v1/events?from=2026-13-01',
+      '/v1/events?from=2026-01-01T12:60:00%2B01:00',
+    ]) {
+      const response = await collector.fetch(readRequest(path, KEYS.admin));
+      expect(response.status, path).toBe(400);
+      expect((await response.json()).detail, path).toMatch(/which is not a calendar date; allowed values: an ISO 8601 date \(2026-05-01\) or date-time with offset \(2026-05-01T12:00:00Z\)/);
+    }
+    expect((await collector.fetch(readRequest('/v1/query?metric=events&from=2024-02-29&to=2024-03-01T00:00:00.000%2B01:00', KEYS.admin))).status).toBe(200);
+  });
+
   it('treats a filter value as data, never as SQL', async () => {
     const { collector } = setup();
     await seed(collector);
@@ -207,6 +271,108 @@ describe('GET /v1/events', () => {
   });
 });
 
+describe('HEAD on the streaming routes', () => {
+  it('answers with the GET headers and no body, and leaves no DuckDB connection open', async () => {
+    let opened = 0;
+    let closed = 0;
+    const connect = DuckDBInstance.prototype.connect;
+    const closeSync = DuckDBConnection.prototype.closeSync;
+    const spies = [
+      vi.spyOn(DuckDBInstance.prototype, 'connect').mockImplementation(function (this: DuckDBInstance, ...args) {
+        opened += 1;
+        return connect.apply(this, args);
+      }),
+      vi.spyOn(DuckDBConnection.prototype, 'closeSync').mockImplementation(function (this: DuckDBConnection) {
+        closed += 1;
+        return closeSync.apply(this);
+      }),
+    ];
+    try {
+      const { collector } = setup();
+      await collector.ready();
+      await collector.fetch(batchRequest(batch([makeEnvelope()])));
+      const start = opened - closed;
+      const routes: [string, RegExp][] = [
+        ['/v1/events', /^application\/x-ndjson/],
+        ['/v1/events?format=csv', /^text\/csv/],
+        ['/v1/subjects/anon-1/events?type=anonymous', /^application\/x-ndjson/],
+        ['/v1/stream', /^text\/event-stream/],
+      ];
+      for (const [path, type] of routes) {
+        for (let i = 0; i < 20; i += 1) {
+          const response = await collector.fetch(readRequest(path, KEYS.admin, { method: 'HEAD' }));
+          expect(response.status, path).toBe(200);
+          expect(response.headers.get('content-type'), path).toMatch(type);
+          expect(response.body, path).toBeNull();
+        }
+      }
+      expect(opened - closed).toBe(start);
+      // A HEAD is still checked like its GET.
+      expect((await collector.fetch(readRequest('/v1/events?format=xlsx', KEYS.admin, { method: 'HEAD' }))).status).toBe(400);
+      expect((await collector.fetch(readRequest('/v1/events', KEYS.marketing, { method: 'HEAD' }))).status).toBe(403);
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
+  });
+});
+
+describe('statuses of every read route', () => {
+  const routes: [string, RequestInit][] = [
+    ['/v1/key', {}],
+    ['/v1/events', {}],
+    ['/v1/subjects/anon-1/events?type=anonymous', {}],
+    ['/v1/subjects/anon-1?type=anonymous', { method: 'DELETE' }],
+    ['/v1/erasures', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ subjects: [{ type: 'anonymous', id: 'a' }] }) }],
+    ['/v1/erasures/no-such-job', {}],
+    ['/v1/failed-events/replay', { method: 'POST' }],
+    ['/v1/stream', {}],
+    ['/metrics', {}],
+  ];
+
+  it('answers 429 with Retry-After on every read route once its key has used its burst', async () => {
+    let clock = Date.parse('2026-06-01T12:00:00Z');
+    const { collector } = setup({ readRateLimit: { perSecond: 1, burst: 1 }, now: () => clock });
+    await collector.ready();
+    for (const [path, init] of routes) {
+      clock += 60_000;
+      const first = await collector.fetch(readRequest(path, KEYS.admin, init));
+      expect(first.status, path).not.toBe(429);
+      await first.body?.cancel();
+      const limited = await collector.fetch(readRequest(path, KEYS.admin, init));
+      expect(limited.status, path).toBe(429);
+      expect(limited.headers.get('retry-after'), path).toBe('1');
+      expect((await limited.json()).detail, path).toMatch(/rate limit reached for read key "admin"/);
+    }
+  });
+
+  it('answers 503 with Retry-After on every route that reads the store when it cannot be opened', async () => {
+    const { collector } = setup({ store: { path: '/proc/waymark-no-such-dir/store.duckdb' }, logger: { error() {}, warn() {} } });
+    await collector.ready().catch(() => undefined);
+    const storeRoutes: [string, RequestInit][] = [
+      ['/v1/query?metric=events', {}],
+      ...routes.filter(([path]) => !['/v1/key', '/v1/erasures/no-such-job', '/metrics'].includes(path)),
+    ];
+    for (const [path, init] of storeRoutes) {
+      const response = await collector.fetch(readRequest(path, KEYS.admin, init));
+      expect(response.status, path).toBe(503);
+      expect(response.headers.get('retry-after'), path).toBe('5');
+      expect((await response.json()).detail, path).toMatch(/the store is unavailable; retry later/);
+    }
+  });
+
+  it('answers 413 for an erasure list or a replay filter above its size limit', async () => {
+    const { collector } = setup();
+    const post = (path: string, bytes: number) =>
+      collector.fetch(readRequest(path, KEYS.admin, { method: 'POST', headers: { 'content-type': 'application/json' }, body: ' '.repeat(bytes) }));
+    const erasures = await post('/v1/erasures', 2_000_001);
+    expect(erasures.status).toBe(413);
+    expect((await erasures.json()).detail).toMatch(/above the 2000000-byte limit/);
+    const replay = await post('/v1/failed-events/replay', 10_001);
+    expect(replay.status).toBe(413);
+    expect((await replay.json()).detail).toMatch(/above the 10000-byte limit/);
+  });
+});
+
 describe('read keys', () => {
   it('rate-limits each read key on its own', async () => {
     const clock = Date.parse('2026-06-01T12:00:00Z');
@@ -226,6 +392,14 @@ describe('read keys', () => {
     expect(response.status).toBe(401);
     expect((await response.json()).detail).toMatch(/no read keys are configured/);
     expect((await collector.fetch(readRequest('/metrics'))).status).toBe(200);
+  });
+
+  it('refuses /metrics to a key bound to one site, since the counters cover every site', async () => {
+    const { collector } = setup({ readKeys: [...READ_KEYS, { name: 'blog-admin', key: 'rk_blog_admin_0123456789', role: 'admin', siteId: 'blog' }] });
+    const refused = await collector.fetch(readRequest('/metrics', 'rk_blog_admin_0123456789'));
+    expect(refused.status).toBe(403);
+    expect((await refused.json()).detail).toMatch(/limited to site "blog"; \/metrics counts every site/);
+    expect((await collector.fetch(readRequest('/metrics', KEYS.admin))).status).toBe(200);
   });
 
   it('rejects a configuration with a malformed hash, a short key or a creator without authorId', async () => {
@@ -356,19 +530,66 @@ describe('POST /v1/failed-events/replay', () => {
     await before.fetch(batchRequest(batch([stored])));
     expect((await before.fetch(readRequest('/v1/subjects/anon-gone?type=anonymous', KEYS.admin, { method: 'DELETE' }))).status).toBe(200);
     const again = packingList({ id: stored.id });
+    const { results } = await (await before.fetch(batchRequest(batch([again])))).json();
+    expect(results[0].reason).toMatch(/unknown catalogue/);
+    await before.close();
+    // Failed events this collector no longer keeps, but a store written by an earlier version may hold: one whose
+    // snapshot refuses analytics, and one of a subject erased since.
     const noConsent = packingList();
     noConsent.context = { ...noConsent.context, consent: { ...noConsent.context.consent, analytics: false } };
-    // Refused by the catalogue before anything else is checked, so kept as failed events.
     const erased = packingList({ anonymousId: 'anon-gone' });
-    const { results } = await (await before.fetch(batchRequest(batch([again, noConsent, erased])))).json();
-    expect(results.map((r: { reason: string }) => r.reason)).toEqual([0, 1, 2].map(() => expect.stringMatching(/unknown catalogue/)));
-    await before.close();
+    const instance = await DuckDBInstance.create(join(temp.dir, `replay-${n}.duckdb`));
+    const db = await instance.connect();
+    for (const event of [noConsent, erased]) {
+      await db.run(`INSERT INTO waymark_failed_events VALUES ($1, 'blog', now(), 'schema: unknown catalogue "acme-travel@1"', $2)`, [event.id, JSON.stringify(event)]);
+    }
+    db.closeSync();
+    instance.closeSync();
 
     const after = open({ catalogues: [travelCatalogue, acmeCatalogue] });
     expect(await (await replay(after)).json()).toEqual({ replayed: 0, duplicates: 1, dropped: 2, stillFailing: 0 });
     const ids = (await ndjson(await after.fetch(readRequest('/v1/events?from=2020-01-01', KEYS.admin)))).map((e) => e.id);
     expect(ids).toEqual([stored.id]);
     expect(await (await replay(after)).json()).toEqual({ replayed: 0, duplicates: 0, dropped: 0, stillFailing: 0 });
+  });
+
+  it('replays only the failed events of the site a key is bound to', async () => {
+    const sites = [
+      { id: 'blog', writeKey: WRITE_KEY, origins: [ORIGIN] },
+      { id: 'other', writeKey: 'wk_test_other', origins: ['https://other.example'] },
+    ];
+    const readKeys = [...READ_KEYS, { name: 'blog-admin', key: 'rk_blog_admin_0123456789', role: 'admin' as const, siteId: 'blog' }];
+    const open = storeFile();
+    const before = open({ sites });
+    const onBlog = packingList();
+    const onOther = packingList();
+    await before.fetch(batchRequest(batch([onBlog])));
+    await before.fetch(batchRequest(batch([onOther]), { key: 'wk_test_other', origin: 'https://other.example' }));
+    await before.close();
+
+    const after = open({ sites, readKeys, catalogues: [travelCatalogue, acmeCatalogue] });
+    expect(await (await replay(after, undefined, 'rk_blog_admin_0123456789')).json()).toEqual({ replayed: 1, duplicates: 0, dropped: 0, stillFailing: 0 });
+    const ids = async () => (await ndjson(await after.fetch(readRequest('/v1/events?from=2020-01-01', KEYS.admin)))).map((e) => e.id);
+    expect(await ids()).toEqual([onBlog.id]);
+    expect(await (await replay(after)).json()).toEqual({ replayed: 1, duplicates: 0, dropped: 0, stillFailing: 0 });
+    expect((await ids()).sort()).toEqual([onBlog.id, onOther.id].sort());
+  });
+
+  it('drops on replay only what is suppressed on the failed event’s own site', async () => {
+    const sites = [
+      { id: 'blog', writeKey: WRITE_KEY, origins: [ORIGIN] },
+      { id: 'other', writeKey: 'wk_test_other', origins: ['https://other.example'] },
+    ];
+    const readKeys = [...READ_KEYS, { name: 'blog-admin', key: 'rk_blog_admin_0123456789', role: 'admin' as const, siteId: 'blog' }];
+    const open = storeFile();
+    const before = open({ sites, readKeys });
+    const onOther = packingList({ anonymousId: 'anon-b' });
+    await before.fetch(batchRequest(batch([onOther]), { key: 'wk_test_other', origin: 'https://other.example' }));
+    expect((await before.fetch(readRequest('/v1/subjects/anon-b?type=anonymous', 'rk_blog_admin_0123456789', { method: 'DELETE' }))).status).toBe(200);
+    await before.close();
+
+    const after = open({ sites, readKeys, catalogues: [travelCatalogue, acmeCatalogue] });
+    expect(await (await replay(after)).json()).toEqual({ replayed: 1, duplicates: 0, dropped: 0, stillFailing: 0 });
   });
 
   it('answers 400 naming the field for a bad filter and 415 for a body that is not JSON', async () => {
@@ -382,6 +603,8 @@ describe('POST /v1/failed-events/replay', () => {
     expect(await detail({ reason: '' })).toMatch(/"reason" must be text of 1 to 500 characters/);
     expect(await detail({ from: 'yesterday' })).toMatch(/"from" must be an ISO 8601 date/);
     expect(await detail({ from: '2026-05-02', to: '2026-05-01' })).toMatch(/"from" must be before "to"/);
+    expect(await detail({ from: '2026-02-31' })).toMatch(/"from" must be an ISO 8601 date \(2026-05-01\) or date-time with offset \(2026-05-01T12:00:00Z\); got "2026-02-31", which is not a calendar date/);
+    expect(await detail({ to: '2026-06-31T10:00:00Z' })).toMatch(/"to" must be an ISO 8601 date.*which is not a calendar date/);
     expect(await detail([1])).toMatch(/must be a JSON object/);
     const text = await collector.fetch(readRequest('/v1/failed-events/replay', KEYS.admin, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'reason=x' }));
     expect(text.status).toBe(415);

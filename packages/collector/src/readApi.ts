@@ -3,7 +3,7 @@ import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { dashboardHeaders, dashboardHtml, dashboardScript } from './dashboardPage';
 import type { DataRights } from './dataRights';
 import type { CollectorStore, StoredSubject } from './duckdbStore';
-import { aggregateSql, csvColumns, csvLine, exportEvent, exportSql, parseExport, parseQuery, subjectEventsSql, subjectFailedSql } from './eventQueries';
+import { aggregateSql, csvColumns, csvLine, exportEvent, exportSql, impossible, instantFormat, parseExport, parseInstant, parseQuery, subjectEventsSql, subjectFailedSql } from './eventQueries';
 import type { ReadScope } from './eventQueries';
 import type { EventStream } from './eventStream';
 import { HttpError, problemResponse } from './HttpError';
@@ -27,7 +27,7 @@ export interface ReadApiDeps {
   pseudonymise(userId: string): string;
   /** Prometheus text of the collector's metrics. */
   metrics(): string;
-  /** Validates the failed events the filter selects against the current catalogues and stores those that pass. */
+  /** Validates the failed events the filter selects (`siteId`: of that site only) against the current catalogues and stores those that pass. */
   replay(filter: FailedEventFilter): Promise<ReplayReport>;
 }
 
@@ -57,9 +57,10 @@ function parseReplayFilter(text: string): FailedEventFilter {
       if (typeof value !== 'string' || value.length === 0 || value.length > 500) throw new HttpError(400, '"reason" must be text of 1 to 500 characters contained in the failure reason');
       filter.reason = value;
     } else {
-      const ms =
-        typeof value === 'string' && /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2}))?$/.test(value) ? Date.parse(value) : NaN;
-      if (!Number.isFinite(ms)) throw new HttpError(400, `"${name}" must be an ISO 8601 date (2026-05-01) or date-time with offset (2026-05-01T12:00:00Z)`);
+      const ms = typeof value === 'string' ? parseInstant(value) : undefined;
+      if (ms === undefined) {
+        throw new HttpError(400, `"${name}" must be ${instantFormat}; got ${JSON.stringify(value)}${typeof value === 'string' ? impossible(value) : ''}`);
+      }
       filter[name as 'from' | 'to'] = ms;
     }
   }
@@ -205,6 +206,10 @@ export function registerReadApi(app: App, deps: ReadApiDeps, version: string): {
   }
 
   const ndjson = (value: unknown) => `${JSON.stringify(value)}\n`;
+  // Hono answers HEAD with its GET route and drops the body unread, so a streaming route must not start its query
+  // (or subscription) for a HEAD: nothing would ever cancel it and release its connection.
+  const isHead = (c: Context) => c.req.method === 'HEAD';
+  const headOnly = (headers: Record<string, string>) => new Response(null, { headers });
 
   app.get(
     '/v1/key',
@@ -220,11 +225,12 @@ export function registerReadApi(app: App, deps: ReadApiDeps, version: string): {
   app.post(
     '/v1/failed-events/replay',
     guarded(async (c) => {
-      authorise(c, ['admin']);
+      const key = authorise(c, ['admin']);
       const type = c.req.header('content-type')?.split(';', 1)[0].trim().toLowerCase();
       const text = await readBody(c.req.raw, 10_000);
       if (text.trim() !== '' && type !== 'application/json') throw new HttpError(415, 'send the filter as application/json: { "reason": "…", "from": "…", "to": "…" }, or no body');
-      const filter = parseReplayFilter(text);
+      // A key bound to one site replays that site's failed events only.
+      const filter = { ...parseReplayFilter(text), ...(key.siteId ? { siteId: key.siteId } : {}) };
       await deps.store();
       return Response.json(await track(deps.replay(filter)), { headers: { 'cache-control': 'no-store' } });
     }),
@@ -237,6 +243,7 @@ export function registerReadApi(app: App, deps: ReadApiDeps, version: string): {
       const spec = parseQuery(new URL(c.req.url), deps.now());
       const { sql, params } = aggregateSql(spec, scopeOf(key));
       const rows = await readAll(sql, params);
+      const more = rows.length > spec.limit;
       return Response.json(
         {
           metric: spec.metric,
@@ -251,7 +258,11 @@ export function registerReadApi(app: App, deps: ReadApiDeps, version: string): {
               ? 'visitors are distinct daily visitor hashes (or anonymous ids), not weighted by sampling'
               : 'counts are weighted by 1 / sampleRate, so sampled traffic is estimated at full volume',
           ...(key.role === 'creator' ? { scope: { authorId: key.authorId } } : {}),
-          rows: rows.map(([bucket, dimension, value]) => ({
+          limit: spec.limit,
+          offset: spec.offset,
+          // Never a silent cut: null on the last page, else the offset of the next one.
+          nextOffset: more ? spec.offset + spec.limit : null,
+          rows: rows.slice(0, spec.limit).map(([bucket, dimension, value]) => ({
             bucket: new Date(Number(bucket)).toISOString(),
             ...(spec.dimension ? { [spec.dimension]: dimension } : {}),
             value: Math.round(Number(value) * 1000) / 1000,
@@ -269,14 +280,14 @@ export function registerReadApi(app: App, deps: ReadApiDeps, version: string): {
       const spec = parseExport(new URL(c.req.url), deps.now());
       const { sql, params } = exportSql(spec, scopeOf(key));
       const csv = spec.format === 'csv';
+      const headers = {
+        'content-type': csv ? 'text/csv; charset=utf-8; header=present' : 'application/x-ndjson; charset=utf-8',
+        'content-disposition': `attachment; filename="waymark-events.${spec.format}"`,
+        'cache-control': 'no-store',
+      };
+      if (isHead(c)) return headOnly(headers);
       const body = await streamRows([{ sql, params, line: csv ? csvLine : (row) => ndjson(exportEvent(row)) }], csv ? `${csvColumns.join(',')}\r\n` : '');
-      return new Response(body, {
-        headers: {
-          'content-type': csv ? 'text/csv; charset=utf-8; header=present' : 'application/x-ndjson; charset=utf-8',
-          'content-disposition': `attachment; filename="waymark-events.${spec.format}"`,
-          'cache-control': 'no-store',
-        },
-      });
+      return new Response(body, { headers });
     }),
   );
 
@@ -288,6 +299,8 @@ export function registerReadApi(app: App, deps: ReadApiDeps, version: string): {
       const scope = scopeOf(key);
       const events = subjectEventsSql(subject, scope);
       const failed = subjectFailedSql(subject, scope);
+      const headers = { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store' };
+      if (isHead(c)) return headOnly(headers);
       const body = await streamRows([
         { ...events, line: (row) => ndjson({ source: 'events', event: exportEvent(row) }) },
         {
@@ -296,29 +309,35 @@ export function registerReadApi(app: App, deps: ReadApiDeps, version: string): {
             ndjson({ source: 'failed_events', id, siteId, receivedAt: new Date(Number(receivedAt)).toISOString(), reason, event: JSON.parse(String(payload)) }),
         },
       ]);
-      return new Response(body, { headers: { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store' } });
+      return new Response(body, { headers });
     }),
   );
 
   app.delete(
     '/v1/subjects/:id',
     guarded(async (c) => {
-      authorise(c, ['admin']);
+      const key = authorise(c, ['admin']);
       const { subject } = subjectOf(c);
       await deps.store();
-      const report = await deps.rights.erase(subject);
+      // A key bound to one site erases and suppresses the subject on that site only.
+      const report = await deps.rights.erase(subject, { siteId: key.siteId });
       const failing = report.sinks.filter((s) => s.error);
       if (failing.length > 0) {
         throw new HttpError(502, `erased from the store and suppressed, but ${failing.map((s) => `sink ${s.name} failed: ${s.error}`).join('; ')}; repeat the call to retry`);
       }
-      return Response.json({ erased: { events: report.events, failedEvents: report.failedEvents }, sinks: report.sinks, suppressed: true });
+      return Response.json({
+        erased: { events: report.events, failedEvents: report.failedEvents },
+        sinks: report.sinks,
+        suppressed: true,
+        ...(key.siteId ? { siteId: key.siteId } : {}),
+      });
     }),
   );
 
   app.post(
     '/v1/erasures',
     guarded(async (c) => {
-      authorise(c, ['admin']);
+      const key = authorise(c, ['admin']);
       const type = c.req.header('content-type')?.split(';', 1)[0].trim().toLowerCase();
       if (type !== 'application/json') throw new HttpError(415, 'send the subjects as application/json: { "subjects": [{ "type": "user", "id": "…" }] }');
       const text = await readBody(c.req.raw, 2_000_000);
@@ -340,7 +359,7 @@ export function registerReadApi(app: App, deps: ReadApiDeps, version: string): {
         return kind === 'user' ? { userId: deps.pseudonymise(id) } : { anonymousId: id };
       });
       await deps.store();
-      const job = await deps.rights.startJob(stored);
+      const job = await deps.rights.startJob(stored, { siteId: key.siteId });
       return Response.json(deps.rights.job(job), { status: 202, headers: { location: `/v1/erasures/${job}` } });
     }),
   );
@@ -348,9 +367,10 @@ export function registerReadApi(app: App, deps: ReadApiDeps, version: string): {
   app.get(
     '/v1/erasures/:job',
     guarded((c) => {
-      authorise(c, ['admin']);
+      const key = authorise(c, ['admin']);
       const status = deps.rights.job(c.req.param('job') ?? '');
-      if (!status) throw new HttpError(404, `no erasure job ${JSON.stringify(c.req.param('job'))}`);
+      // A key bound to one site sees only that site's jobs; another's is as unknown to it as a job that never was.
+      if (!status || (key.siteId !== undefined && status.siteId !== key.siteId)) throw new HttpError(404, `no erasure job ${JSON.stringify(c.req.param('job'))}`);
       return Response.json(status, { headers: { 'cache-control': 'no-store' } });
     }),
   );
@@ -360,16 +380,20 @@ export function registerReadApi(app: App, deps: ReadApiDeps, version: string): {
     guarded(async (c) => {
       const key = authorise(c, ['admin', 'creator']);
       await deps.store();
-      return new Response(deps.stream.open(scopeOf(key)), {
-        headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' },
-      });
+      const headers = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' };
+      if (isHead(c)) return headOnly(headers);
+      return new Response(deps.stream.open(scopeOf(key)), { headers });
     }),
   );
 
   app.get(
     '/metrics',
     guarded((c) => {
-      if (keyring.size > 0) authorise(c, ['admin']);
+      if (keyring.size > 0) {
+        const key = authorise(c, ['admin']);
+        // The counters are the collector's, summed over every site.
+        if (key.siteId !== undefined) throw new HttpError(403, `read key "${key.name}" is limited to site "${key.siteId}"; /metrics counts every site, so it needs an admin key for every site`);
+      }
       return new Response(deps.metrics(), { headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' } });
     }),
   );
