@@ -59,6 +59,7 @@ async function runServer(role: Role, store: string): Promise<void> {
   }
   process.on('message', (message: string) => {
     if (message === 'rss') process.send!({ rss: process.memoryUsage().rss });
+    if (message === 'heap') process.send!({ heap: process.memoryUsage().heapUsed });
     if (message === 'close') void close().then(() => process.send!({ closed: true }, () => process.exit(0)));
   });
   process.send!({ port });
@@ -258,7 +259,9 @@ async function main(): Promise<void> {
       if (elapsed % every !== 0) return;
       const value = await collector.ask<number>('rss', 'rss');
       rss.push({ at: elapsed, rss: value });
-      if (seconds >= 60) console.log(`  collector RSS at ${String(elapsed).padStart(3)} s: ${mb(value)}`);
+      // The JavaScript heap's share tells growth in the collector's own objects from DuckDB's native memory.
+      const heap = await collector.ask<number>('heap', 'heap');
+      if (seconds >= 60) console.log(`  collector RSS at ${String(elapsed).padStart(3)} s: ${mb(value)} (JavaScript heap ${mb(heap)})`);
     });
     await collector.ask('close', 'closed');
 
