@@ -107,6 +107,57 @@ describe('createTracker in production', () => {
     localStorage.clear();
   });
 
+  it('resolves flush() and leaves no unhandled rejection when onError throws', async () => {
+    const { error, warn } = watch();
+    const onError = vi.fn(() => {
+      throw new Error('broken onError');
+    });
+    const send = vi.fn(async () => ({ status: 400 }));
+    // flushAt 1: the send starts on its own, with no flush() call to catch it.
+    const tracker = createTracker({ endpoint, writeKey, consent: 'granted', transport: { send }, onError, flushAt: 1 });
+    tracker.track('destination_viewed', lisbon);
+    await settle();
+    tracker.track('destination_viewed', lisbon);
+    await expect(tracker.flush()).resolves.toBeUndefined();
+    await settle();
+    expect(send).toHaveBeenCalledTimes(2);
+    expect(onError).toHaveBeenCalledTimes(2);
+    expect(tracker.stats()).toMatchObject({ rejected: 2, queued: 0 });
+    tracker.destroy();
+    expect(unhandled).toEqual([]);
+    expect(error).not.toHaveBeenCalled();
+    expect(warn).not.toHaveBeenCalled();
+    localStorage.clear();
+  });
+
+  it('sends events unsampled and reports it when sampling is not a function', async () => {
+    const { error, warn } = watch();
+    const bodies: string[] = [];
+    const transport: Transport = {
+      async send({ body }) {
+        bodies.push(body);
+        return { status: 200 };
+      },
+    };
+    const onError = vi.fn();
+    const sampling = { categories: { engagement: 0.25 }, categoryOf: () => 'engagement' } as unknown as TrackerOptions['sampling'];
+    const tracker = createTracker({ endpoint, writeKey, consent: 'granted', transport, onError, sampling });
+    tracker.track('destination_viewed', lisbon);
+    tracker.track('post_read', { engagedMs: 1 });
+    await tracker.flush();
+    const events = bodies.flatMap((body) => JSON.parse(body).events);
+    expect(events.map((e: { name: string }) => e.name)).toEqual(['destination_viewed', 'post_read']);
+    expect(events.map((e: { context: { sampleRate: number } }) => e.context.sampleRate)).toEqual([1, 1]);
+    expect(tracker.stats()).toMatchObject({ delivered: 2, dropped: 0 });
+    expect(onError).toHaveBeenCalled();
+    expect(onError.mock.calls[0][0]).toMatchObject({ code: 'invalid_options', message: expect.stringMatching(/^\[waymark\] sampling /) });
+    tracker.destroy();
+    expect(unhandled).toEqual([]);
+    expect(error).not.toHaveBeenCalled();
+    expect(warn).not.toHaveBeenCalled();
+    localStorage.clear();
+  });
+
   it('survives a transport that rejects or throws, without an unhandled rejection', async () => {
     const { error, warn } = watch();
     const rejecting: Transport = { send: () => Promise.reject(new Error('offline')) };

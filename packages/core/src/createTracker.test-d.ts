@@ -78,4 +78,16 @@ describe('Tracker types', () => {
     // @ts-expect-error the default tracker does not know the custom event
     tracker.track('packing_list_downloaded', { listId: 'alps' });
   });
+
+  it('takes a lazy loader of the catalogue for development validation', () => {
+    createTracker({ ...options, schema: 'acme-travel@1', catalogue: () => import('@waymark/taxonomy').then((m) => m.travelCatalogue) });
+    createTracker({ ...options, catalogue: async () => travelCatalogue });
+    // @ts-expect-error a loader, not the catalogue itself
+    createTracker({ ...options, catalogue: travelCatalogue });
+    // @ts-expect-error the loader resolves with a catalogue
+    createTracker({ ...options, catalogue: async () => 'acme-travel@1' });
+  });
+
+  // The `declare module '@waymark/taxonomy' { interface Register … }` form is checked in createTracker.test.ts, in a
+  // program of its own: declared here, it would retype every other type test of the repository.
 });

@@ -1,11 +1,23 @@
 import 'fake-indexeddb/auto';
-import { batchSchema, envelopeSchema, formatIssues, travelCatalogue, validateEnvelope } from '@waymark/taxonomy';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  batchSchema,
+  defineEvent,
+  envelopeSchema,
+  extendCatalogue,
+  formatIssues,
+  travelCatalogue,
+  validateEnvelope,
+} from '@waymark/taxonomy';
 import type { Envelope } from '@waymark/taxonomy';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { z } from 'zod';
 import pkg from '../package.json';
 import { createTracker } from './createTracker';
 import type { Tracker, TrackerOptions } from './createTracker';
 import { indexedDbBuffer } from './indexedDbBuffer';
+import { MAX_ATTEMPTS } from './retryPolicy';
 import { sessionPosition, sessionSampling } from './sessionSampling';
 import type { EventBuffer, Transport, TransportResult } from './types';
 import { WaymarkError } from './WaymarkError';
@@ -260,6 +272,28 @@ describe('createTracker wire format', () => {
       title: 'Lisbon',
     });
   });
+
+  it('keeps the route and title from page() on later events until the URL changes', async () => {
+    history.replaceState(null, '', '/destinations/pt/lisbon');
+    const { transport, events } = recorder();
+    const tracker = make({ consent: 'granted', transport });
+    tracker.page({}, { route: '/destinations/[country]/[slug]', title: 'Lisbon' });
+    tracker.track('destination_viewed', lisbon);
+    tracker.identify('user-42');
+    history.pushState(null, '', '/destinations/pt/porto');
+    tracker.track('destination_viewed', { destination: { country: 'PT', city: 'Porto' } });
+    tracker.page({}, { route: '/destinations/[country]/[slug]' });
+    tracker.track('post_read', { engagedMs: 1 });
+    await tracker.flush();
+    expect(events().map((e) => [e.name, e.context.page.path, e.context.page.route, e.context.page.title])).toEqual([
+      ['page_viewed', '/destinations/pt/lisbon', '/destinations/[country]/[slug]', 'Lisbon'],
+      ['destination_viewed', '/destinations/pt/lisbon', '/destinations/[country]/[slug]', 'Lisbon'],
+      ['user_identified', '/destinations/pt/lisbon', '/destinations/[country]/[slug]', 'Lisbon'],
+      ['destination_viewed', '/destinations/pt/porto', undefined, 'Lisbon in 3 days'],
+      ['page_viewed', '/destinations/pt/porto', '/destinations/[country]/[slug]', 'Lisbon in 3 days'],
+      ['post_read', '/destinations/pt/porto', '/destinations/[country]/[slug]', 'Lisbon in 3 days'],
+    ]);
+  });
 });
 
 describe('createTracker batching', () => {
@@ -421,6 +455,93 @@ describe('createTracker consent', () => {
     await tracker.flush();
     expect(requests).toHaveLength(0);
     expect(tracker.stats().dropped).toBe(1);
+  });
+
+  it('deletes the stored ids when analytics is withdrawn, also at page exit, and stores new ones on a new grant', async () => {
+    const { transport, events } = recorder();
+    const tracker = make({ consent: 'granted', transport });
+    tracker.track('destination_viewed', lisbon);
+    await tracker.flush();
+    const first = events()[0].anonymousId;
+    expect(JSON.parse(localStorage.getItem('waymark:ids')!).a).toBe(first);
+    tracker.setConsent({ analytics: false });
+    expect(localStorage.getItem('waymark:ids')).toBeNull();
+    tracker.identify('user-42');
+    window.dispatchEvent(new Event('pagehide'));
+    window.dispatchEvent(new Event('pageshow'));
+    expect(localStorage.length).toBe(0);
+
+    tracker.setConsent({ analytics: true });
+    tracker.track('post_read', { engagedMs: 1 });
+    await tracker.flush();
+    const second = events()[1].anonymousId;
+    expect(second).toMatch(UUID);
+    expect(second).not.toBe(first);
+    expect(JSON.parse(localStorage.getItem('waymark:ids')!).a).toBe(second);
+  });
+
+  it('stores no ids while analytics is refused, even with storage granted', async () => {
+    const { transport, requests } = recorder();
+    const { buffer, calls } = fakeBuffer();
+    const tracker = make({ transport, buffer });
+    tracker.setConsent({ analytics: false, storage: true });
+    tracker.track('destination_viewed', lisbon);
+    window.dispatchEvent(new Event('pagehide'));
+    await tick();
+    expect(localStorage.length).toBe(0);
+    expect(calls.add).toEqual([]);
+    expect(calls.adopt).toBe(0);
+    expect(requests).toHaveLength(0);
+  });
+
+  it('drops the events of a request in flight at withdrawal when it fails, and never stores or sends them again', async () => {
+    vi.useFakeTimers({ now: T0 });
+    const { buffer, calls } = fakeBuffer();
+    const { transport, requests } = recorder([{ status: 503, delay: 100 }]);
+    const tracker = make({ consent: 'granted', transport, buffer, onError: () => undefined });
+    tracker.track('destination_viewed', lisbon);
+    void tracker.flush();
+    await vi.advanceTimersByTimeAsync(50);
+    expect(requests).toHaveLength(1);
+    const added = calls.add.length;
+    tracker.setConsent({ analytics: false });
+    expect(calls.clear).toBe(1);
+    expect(tracker.stats()).toMatchObject({ dropped: 0, queued: 0 });
+    await vi.advanceTimersByTimeAsync(100);
+    expect(tracker.stats()).toStrictEqual({ delivered: 0, rejected: 0, dropped: 1, queued: 0, held: 0 });
+    expect(calls.add).toHaveLength(added);
+    await vi.advanceTimersByTimeAsync(10 * MINUTE);
+    expect(requests).toHaveLength(1);
+  });
+
+  it('does not send the events of a failed request in flight at withdrawal after a new grant', async () => {
+    vi.useFakeTimers({ now: T0 });
+    const { buffer, calls } = fakeBuffer();
+    const { transport, requests } = recorder([{ status: 503, delay: 100 }, { status: 200, delay: 100 }]);
+    const tracker = make({ consent: 'granted', transport, buffer, onError: () => undefined });
+    tracker.track('destination_viewed', lisbon);
+    tracker.track('post_read', { engagedMs: 1 });
+    void tracker.flush();
+    await vi.advanceTimersByTimeAsync(50);
+    tracker.setConsent({ analytics: false });
+    tracker.setConsent({ analytics: true });
+    const added = calls.add.flat().length;
+    await vi.advanceTimersByTimeAsync(10 * MINUTE);
+    expect(requests).toHaveLength(1);
+    expect(tracker.stats()).toMatchObject({ delivered: 0, dropped: 2, queued: 0 });
+    expect(calls.add.flat()).toHaveLength(added);
+  });
+
+  it('counts a request in flight at withdrawal as delivered when the collector accepts it', async () => {
+    vi.useFakeTimers({ now: T0 });
+    const { transport } = recorder([{ status: 200, delay: 100 }]);
+    const tracker = make({ consent: 'granted', transport });
+    tracker.track('destination_viewed', lisbon);
+    void tracker.flush();
+    await vi.advanceTimersByTimeAsync(50);
+    tracker.setConsent({ analytics: false });
+    await vi.advanceTimersByTimeAsync(100);
+    expect(tracker.stats()).toStrictEqual({ delivered: 1, rejected: 0, dropped: 0, queued: 0, held: 0 });
   });
 
   it('stamps gpc and keeps marketing off under Global Privacy Control', async () => {
@@ -652,6 +773,57 @@ describe('createTracker delivery', () => {
     expect(requests).toHaveLength(2);
     expect(requests[1].body.events[0].id).toBe(requests[0].body.events[0].id);
     expect(tracker.stats()).toMatchObject({ delivered: 1, queued: 0 });
+  });
+
+  it(`drops and counts events after ${MAX_ATTEMPTS} failed sends without storage consent`, async () => {
+    vi.useFakeTimers({ now: T0 });
+    const { transport, requests } = recorder(Array(50).fill(503));
+    const onError = vi.fn();
+    const tracker = make({ transport, onError });
+    tracker.setConsent({ analytics: true });
+    tracker.track('destination_viewed', lisbon);
+    await vi.advanceTimersByTimeAsync(60 * MINUTE);
+    expect(requests).toHaveLength(MAX_ATTEMPTS);
+    expect(tracker.stats()).toStrictEqual({ delivered: 0, rejected: 0, dropped: 1, queued: 0, held: 0 });
+    expect(onError.mock.calls.map(([error]) => error.message)).toContain('[waymark] 1 event(s) dropped: too many attempts');
+    tracker.track('post_read', { engagedMs: 1 });
+    await vi.advanceTimersByTimeAsync(5000);
+    // The next event is tried again from the start, alone.
+    expect(requests).toHaveLength(MAX_ATTEMPTS + 1);
+    expect(requests[MAX_ATTEMPTS].body.events.map((e) => e.name)).toEqual(['post_read']);
+  });
+
+  it(`keeps events in the buffer for the next visit after ${MAX_ATTEMPTS} failed sends with storage consent`, async () => {
+    vi.useFakeTimers({ now: T0 });
+    const { buffer, calls } = fakeBuffer();
+    const { transport, requests } = recorder(Array(50).fill(503));
+    const tracker = make({ consent: 'granted', transport, buffer, onError: () => undefined });
+    tracker.track('destination_viewed', lisbon);
+    await vi.advanceTimersByTimeAsync(60 * MINUTE);
+    expect(requests).toHaveLength(MAX_ATTEMPTS);
+    const [id] = requests[0].body.events.map((e) => e.id);
+    expect(calls.add.flat()).toContain(id);
+    expect(calls.remove.flat()).not.toContain(id);
+    expect(calls.clear).toBe(0);
+    expect(tracker.stats()).toStrictEqual({ delivered: 0, rejected: 0, dropped: 0, queued: 0, held: 0 });
+  });
+
+  it('drops and counts events older than 7 days instead of sending them', async () => {
+    vi.useFakeTimers({ now: T0 });
+    online = false;
+    const { transport, requests } = recorder();
+    const onError = vi.fn();
+    const tracker = make({ consent: 'granted', transport, onError });
+    tracker.track('destination_viewed', lisbon);
+    await vi.advanceTimersByTimeAsync(DAY);
+    tracker.track('post_read', { engagedMs: 1 });
+    vi.setSystemTime(T0 + 7 * DAY);
+    online = true;
+    window.dispatchEvent(new Event('online'));
+    await tick();
+    expect(requests.flatMap((request) => request.body.events.map((e) => e.name))).toEqual(['post_read']);
+    expect(tracker.stats()).toMatchObject({ delivered: 1, dropped: 1, queued: 0 });
+    expect(onError.mock.calls.map(([error]) => error.message)).toContain('[waymark] 1 event(s) dropped: too old');
   });
 
   it('drops the oldest events beyond maxQueue and counts them', async () => {
@@ -988,6 +1160,86 @@ describe('createTracker in development', () => {
     expect(error.mock.calls[0][0]).toMatch(/^\[waymark\] track\("destination_viewed"\).*properties\.destination\.country/);
   });
 
+  it('throws a WaymarkError that says what to pass for an option of the wrong shape', () => {
+    const cases: Array<[Partial<TrackerOptions>, RegExp]> = [
+      [{ sampling: { rate: 0.5 } as never }, /^\[waymark\] createTracker option sampling must be a function: pass sessionSampling\(/],
+      [{ beforeSend: 'scrub' as never }, /option beforeSend must be a function/],
+      [{ onError: console as never }, /option onError must be a function/],
+      [{ catalogue: travelCatalogue as never }, /option catalogue must be a function that loads your catalogue/],
+      [{ transport: fetch as never }, /option transport must be an object with a send\(request\) method/],
+      [{ unloadTransport: { send: 'beacon' } as never }, /option unloadTransport must be an object with a send\(request\) method/],
+      [{ buffer: { add: async () => undefined } as never }, /option buffer must be an EventBuffer such as indexedDbBuffer\(\)/],
+    ];
+    for (const [options, message] of cases) {
+      let thrown: unknown;
+      try {
+        make(options);
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toBeInstanceOf(WaymarkError);
+      expect((thrown as WaymarkError).code).toBe('invalid_options');
+      expect((thrown as WaymarkError).message).toMatch(message);
+    }
+    expect(() => make({ sampling: sessionSampling({ rate: 1 }), buffer: fakeBuffer().buffer, transport: recorder().transport })).not.toThrow();
+  });
+
+  it('logs an unknown event name', async () => {
+    const error = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const tracker = make({ consent: 'granted', transport: recorder([], { validate: false }).transport });
+    tracker.track('destination_viewd' as never, lisbon as never);
+    await vi.waitFor(() => expect(error).toHaveBeenCalledTimes(1));
+    expect(error.mock.calls[0][0]).toMatch(/^\[waymark\] track\("destination_viewd"\).*name: unknown event "destination_viewd"/);
+  });
+
+  it('validates events against the catalogue option, for a team catalogue', async () => {
+    const error = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const acme = extendCatalogue(travelCatalogue, {
+      id: 'acme-travel',
+      version: 1,
+      events: {
+        packing_list_downloaded: defineEvent({
+          category: 'conversion',
+          version: 1,
+          description: 'The reader downloaded a packing list.',
+          properties: z.strictObject({ listId: z.string() }),
+        }),
+      },
+    });
+    const catalogue = vi.fn(async () => acme);
+    const { transport, events } = recorder([], { validate: false });
+    const tracker = make({ consent: 'granted', transport, schema: 'acme-travel@1', catalogue });
+    const acmeTracker = tracker as unknown as Tracker<{ packing_list_downloaded: { listId: unknown }; packing_list_burned: object }>;
+    acmeTracker.track('packing_list_downloaded', { listId: 'alps' });
+    acmeTracker.track('packing_list_downloaded', { listId: 7 });
+    acmeTracker.track('packing_list_burned', {});
+    tracker.track('destination_viewed', { destination: { country: 'XX' } });
+    await vi.waitFor(() => expect(error).toHaveBeenCalledTimes(3));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(error.mock.calls.map(([message]) => message)).toEqual([
+      expect.stringMatching(/^\[waymark\] track\("packing_list_downloaded"\) does not match the acme-travel@1 catalogue: properties\.listId: /),
+      expect.stringMatching(/^\[waymark\] track\("packing_list_burned"\).*name: unknown event "packing_list_burned" in catalogue "acme-travel@1"/),
+      expect.stringMatching(/^\[waymark\] track\("destination_viewed"\).*properties\.destination\.country/),
+    ]);
+    expect(catalogue).toHaveBeenCalled();
+    // Validation only reports: every event is still sent.
+    await tracker.flush();
+    expect(events()).toHaveLength(4);
+  });
+
+  it('logs a catalogue option that fails to load', async () => {
+    const error = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const tracker = make({
+      consent: 'granted',
+      transport: recorder([], { validate: false }).transport,
+      schema: 'acme-travel@1',
+      catalogue: () => Promise.reject(new Error('chunk failed')),
+    });
+    tracker.track('destination_viewed', lisbon);
+    await vi.waitFor(() => expect(error).toHaveBeenCalledTimes(1));
+    expect(error.mock.calls[0][0]).toMatch(/^\[waymark\] the catalogue option failed to load/);
+  });
+
   it('logs nothing for a valid event', async () => {
     const error = vi.spyOn(console, 'error').mockImplementation(() => undefined);
     const tracker = make({ consent: 'granted', transport: recorder().transport });
@@ -998,4 +1250,63 @@ describe('createTracker in development', () => {
     expect(error).toHaveBeenCalledTimes(1);
     tracker.setConsent({ analytics: false });
   });
+});
+
+describe('createTracker types with a registered catalogue', () => {
+  // `declare module '@waymark/taxonomy'` changes the types of every file in a program, so this check compiles its
+  // own small program instead of sitting in createTracker.test-d.ts, where it would retype all the other type tests.
+  it('types track() against a catalogue registered with declare module', async () => {
+    const ts = (await import('typescript')).default;
+    const here = dirname(fileURLToPath(import.meta.url));
+    const file = join(here, 'registerCheck.virtual.ts');
+    const source = `
+      import { z } from 'zod';
+      import { defineEvent, extendCatalogue, travelCatalogue } from '@waymark/taxonomy';
+      import { createTracker } from '@waymark/core';
+
+      const acmeCatalogue = extendCatalogue(travelCatalogue, {
+        id: 'acme-travel',
+        version: 1,
+        events: {
+          packing_list_downloaded: defineEvent({
+            category: 'conversion',
+            version: 1,
+            description: 'The reader downloaded a packing list.',
+            properties: z.strictObject({ listId: z.string() }),
+          }),
+        },
+      });
+      declare module '@waymark/taxonomy' {
+        interface Register {
+          catalogue: typeof acmeCatalogue;
+        }
+      }
+
+      const tracker = createTracker({ endpoint: 'https://stats.example.com', writeKey: 'wk_test_123', schema: 'acme-travel@1' });
+      tracker.track('packing_list_downloaded', { listId: 'alps' });
+      tracker.track('destination_viewed', { destination: { country: 'PT' } });
+      // @ts-expect-error listId is a string
+      tracker.track('packing_list_downloaded', { listId: 7 });
+      // @ts-expect-error not in the registered catalogue
+      tracker.track('packing_list_burned', { listId: 'alps' });
+      // @ts-expect-error built-in events keep their types
+      tracker.track('destination_viewed', { destination: { country: 'PT' }, listId: 'alps' });
+    `;
+    const configFile = join(here, '../../../tsconfig.base.json');
+    const { config } = ts.readConfigFile(configFile, ts.sys.readFile);
+    const { options } = ts.parseJsonConfigFileContent(config, ts.sys, dirname(configFile));
+    const host = ts.createCompilerHost(options);
+    const { getSourceFile, fileExists } = host;
+    host.getSourceFile = (name, ...rest) =>
+      name === file ? ts.createSourceFile(name, source, ts.ScriptTarget.ES2022, true) : getSourceFile(name, ...rest);
+    host.fileExists = (name) => name === file || fileExists(name);
+    const program = ts.createProgram([file], options, host);
+    const problems = ts.getPreEmitDiagnostics(program).map((diagnostic) => {
+      const line = diagnostic.file && diagnostic.start !== undefined ? diagnostic.file.getLineAndCharacterOfPosition(diagnostic.start).line : -1;
+      return `${diagnostic.file?.fileName ?? ''}:${line + 1}: ${ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n')}`;
+    });
+    expect(problems).toEqual([]);
+    // The program saw the file: a wrong line in it would be reported.
+    expect(program.getSourceFile(file)?.text).toContain('packing_list_downloaded');
+  }, 60_000);
 });

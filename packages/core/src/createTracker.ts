@@ -1,4 +1,4 @@
-import type { Campaign, ConsentSnapshot, Envelope, EnvelopeType, RegisteredEvents, UserTraits } from '@waymark/taxonomy';
+import type { Campaign, Catalogue, ConsentSnapshot, Envelope, EnvelopeType, RegisteredEvents, UserTraits } from '@waymark/taxonomy';
 import { chunkEvents } from './chunkEvents';
 import { createIdentity } from './createIdentity';
 import { devValidate } from './devValidate';
@@ -7,6 +7,7 @@ import { fetchTransport } from './fetchTransport';
 import { readPage, SENSITIVE_QUERY_KEYS } from './readPage';
 import type { PageRead } from './readPage';
 import { backoffDelay, classifyStatus, MAX_ATTEMPTS, MAX_EVENT_AGE_MS } from './retryPolicy';
+import type { DeliveryOutcome } from './retryPolicy';
 import type { Sampler } from './sessionSampling';
 import type { EventBuffer, Transport, TransportResult } from './types';
 import { uuid } from './uuid';
@@ -83,8 +84,10 @@ export interface TrackerOptions {
    */
   sessionTimeout?: number;
   /**
-   * Deterministic per-session sampling, such as `sessionSampling({ events: { scroll_depth_reached: 0.1 } })`.
-   * The rate is stamped on every event as `context.sampleRate`.
+   * Deterministic per-session sampling: the function `sessionSampling()` returns, such as
+   * `sessionSampling({ events: { scroll_depth_reached: 0.1 } })` (not its options object). The rate is stamped on
+   * every event as `context.sampleRate`. Anything but a function throws in development; in production a sampling
+   * that is not a function or that throws is reported to `onError` and the event is sent unsampled.
    */
   sampling?: Sampler;
   /** Changes an envelope before it is queued, or drops it by returning null. Runs after consent and sampling. */
@@ -94,6 +97,21 @@ export interface TrackerOptions {
    * @default 'travel@1'
    */
   schema?: string;
+  /**
+   * Loads your own catalogue for development-time validation, so `track()` calls with an unknown name or a wrong
+   * property are logged like those of the built-in `travel@1` catalogue. Only development builds call it (when an
+   * event is tracked); production builds strip the call, so a lazy `import()` keeps the catalogue and zod out of
+   * production bundles.
+   * @default the built-in travel catalogue when `schema` is 'travel@1', otherwise no validation
+   * @example
+   * createTracker({
+   *   endpoint,
+   *   writeKey,
+   *   schema: 'acme-travel@1',
+   *   catalogue: () => import('./acmeCatalogue').then((m) => m.acmeCatalogue),
+   * });
+   */
+  catalogue?: () => Promise<Catalogue>;
   /** Query keys removed from URLs in addition to the built-in list (`email`, `token`, `password`, …). */
   sensitiveQueryKeys?: string[];
   /** Called with every error the tracker swallows (delivery failures, storage errors, rejected events). */
@@ -102,9 +120,12 @@ export interface TrackerOptions {
 
 /** Options of {@link Tracker.page}. */
 export interface PageOptions {
-  /** Route pattern such as `/destinations/[country]/[slug]`; framework plugins fill it in. */
+  /**
+   * Route pattern such as `/destinations/[country]/[slug]`; framework plugins fill it in. Later events on the same
+   * URL carry it too, until the URL changes.
+   */
   route?: string;
-  /** Title to report instead of `document.title`. */
+  /** Title to report instead of `document.title`, on this event and later ones until the URL changes. */
   title?: string;
 }
 
@@ -135,7 +156,10 @@ export interface Tracker<M extends object = RegisteredEvents> {
   identify(userId: string, traits?: UserTraits): void;
   /** Forgets the user: new anonymous id and session, no user id (call on log-out). */
   reset(): void;
-  /** Applies the visitor's consent choice. Withdrawing storage deletes stored ids and the offline buffer at once. */
+  /**
+   * Applies the visitor's consent choice. Refusing or withdrawing analytics or storage deletes the stored ids and the
+   * offline buffer at once; after an analytics refusal nothing is stored or sent until analytics is granted again.
+   */
   setConsent(choice: ConsentChoice): void;
   /** Sends everything that waits now. Resolves when the requests finish; never rejects. */
   flush(): Promise<void>;
@@ -174,6 +198,25 @@ const INFLIGHT_BUDGET = 60_000;
 /** How often a storing tab looks for events left by closed tabs (localstorage-retry takes over after 10 s). */
 const ADOPT_EVERY = 10_000;
 
+/** Development only: throws a WaymarkError naming an option of the wrong shape and what to pass instead. */
+function checkOptions(options: TrackerOptions): void {
+  const problems: Array<[keyof TrackerOptions, string[], string]> = [
+    ['sampling', [], 'a function: pass sessionSampling({ rate, events, categories, categoryOf, keep }), not its options'],
+    ['beforeSend', [], 'a function (envelope) => envelope | null'],
+    ['onError', [], 'a function (error) => void'],
+    ['catalogue', [], 'a function that loads your catalogue, e.g. () => import("./catalogue").then((m) => m.acmeCatalogue)'],
+    ['transport', ['send'], 'an object with a send(request) method, such as fetchTransport()'],
+    ['unloadTransport', ['send'], 'an object with a send(request) method, such as beaconTransport()'],
+    ['buffer', ['add', 'remove', 'adopt', 'clear', 'close'], 'an EventBuffer such as indexedDbBuffer() from @waymark/core/offline'],
+  ];
+  for (const [key, methods, expected] of problems) {
+    const value = options[key] as Record<string, unknown> | undefined;
+    if (value != null && (methods.length ? !methods.every((m) => typeof value[m] === 'function') : typeof value !== 'function')) {
+      throw new WaymarkError('invalid_options', `createTracker option ${key} must be ${expected}`);
+    }
+  }
+}
+
 /**
  * Creates a tracker. On the server it returns a tracker that does nothing, so it is safe to call during SSR.
  *
@@ -197,6 +240,7 @@ export function createTracker<M extends object = RegisteredEvents>(options: Trac
     }
     return inert;
   }
+  if (process.env.NODE_ENV !== 'production') checkOptions(options);
   const win = getWindow();
   if (!win) return inert;
 
@@ -218,10 +262,9 @@ export function createTracker<M extends object = RegisteredEvents>(options: Trac
   const { navigator: nav, document: doc, location } = win;
   const identity = createIdentity(win, options.sessionTimeout ?? 1_800_000);
   const gpc = (nav as { globalPrivacyControl?: boolean }).globalPrivacyControl === true;
-  const granted = options.consent === 'granted' || undefined;
   // undefined = no decision yet (events are held); false = refused (events are discarded).
-  const consent: ConsentChoice =
-    options.respectDoNotTrack && nav.doNotTrack === '1' ? { analytics: false, storage: false } : { analytics: granted, storage: granted };
+  const initial = options.respectDoNotTrack && nav.doNotTrack === '1' ? false : options.consent === 'granted' || undefined;
+  const consent: ConsentChoice = { analytics: initial, storage: initial };
   const width = win.innerWidth;
   const constant = {
     locale: nav.language,
@@ -234,6 +277,8 @@ export function createTracker<M extends object = RegisteredEvents>(options: Trac
   let held: Item[] = [];
   let lastHref = '';
   let pageRead: PageRead;
+  /** Route and title from page() for the current URL. */
+  let pageOptions: PageOptions | undefined;
   let campaign: Campaign | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let timerAt = 0;
@@ -246,9 +291,13 @@ export function createTracker<M extends object = RegisteredEvents>(options: Trac
   let hidden = false;
 
   const report = (code: WaymarkErrorCode, message: string, cause?: unknown) => {
-    const error = new WaymarkError(code, message, { cause });
-    if (onError) onError(error);
-    else if (process.env.NODE_ENV !== 'production') console.warn(error.message);
+    try {
+      if (onError) onError(new WaymarkError(code, message, { cause }));
+      else if (process.env.NODE_ENV !== 'production') console.warn(`[waymark] ${message}`);
+    } catch (thrown) {
+      // A failing listener must not break the host app.
+      if (process.env.NODE_ENV !== 'production') console.error('[waymark] onError threw:', thrown);
+    }
   };
   const drop = (n: number, why: string) => {
     if (n > 0) {
@@ -257,12 +306,13 @@ export function createTracker<M extends object = RegisteredEvents>(options: Trac
     }
   };
   const storageError = (error: unknown) => report('storage_failed', 'offline buffer failed', error);
-  const storing = () => buffer && consent.storage;
+  /** The device may hold ids and events: storage granted and analytics not refused. */
+  const allowed = () => consent.storage && consent.analytics !== false;
+  const storing = () => buffer && allowed();
   /** Mirrors events in the offline buffer, or deletes them from it, while storage consent is granted. */
   const store = (method: 'add' | 'remove', list: Envelope[] | string[]) => {
     if (storing() && list.length) (buffer![method] as (list: unknown[]) => Promise<void>)(list).catch(storageError);
   };
-  const clearBuffer = () => buffer?.clear().catch(storageError);
   const snapshot = (): ConsentSnapshot => ({
     analytics: !!consent.analytics,
     storage: !!consent.storage,
@@ -270,10 +320,7 @@ export function createTracker<M extends object = RegisteredEvents>(options: Trac
     gpc,
   });
   const waiting = () => queue.filter((item) => !item.s);
-  const pick = (ids: string[]) => {
-    const set = new Set(ids);
-    return queue.filter((item) => set.has(item.e.id));
-  };
+  const pick = (ids: string[]) => queue.filter((item) => ids.includes(item.e.id));
 
   /** Keeps `list` within maxQueue by dropping its oldest items. */
   const bound = (list: Item[]) => drop(list.splice(0, list.length - maxQueue).length, 'queue full');
@@ -292,7 +339,12 @@ export function createTracker<M extends object = RegisteredEvents>(options: Trac
 
   /** Sampling and beforeSend, then the queue. */
   const admit = (item: Item) => {
-    const rate = sampling ? sampling(item.e) : 1;
+    let rate = 1;
+    try {
+      if (sampling) rate = sampling(item.e);
+    } catch (error) {
+      report('invalid_options', 'sampling threw; event sent unsampled', error);
+    }
     if (!rate) return;
     item.e.context.sampleRate = rate;
     if (beforeSend) {
@@ -308,20 +360,22 @@ export function createTracker<M extends object = RegisteredEvents>(options: Trac
     store('add', [item.e]);
     // Tracked while the page is being left (by a listener that ran after ours): send it now, with keepalive.
     if (hidden) send(true);
-    else if (queue.length >= flushAt && Date.now() >= retryAt) Promise.resolve().then(() => send());
+    else if (queue.length >= flushAt && Date.now() >= retryAt) queueMicrotask(send);
     else schedule(Math.max(flushInterval, retryAt - Date.now()));
   };
 
   const record = (type: EnvelopeType, name: string, properties?: object, page?: PageOptions, traits?: object) => {
     if (destroyed || consent.analytics === false) return;
-    if (process.env.NODE_ENV !== 'production') devValidate(schema, name, properties);
+    if (process.env.NODE_ENV !== 'production') devValidate(schema, name, properties, options.catalogue);
     const now = Date.now();
     if (location.href !== lastHref) {
       // A client-side navigation: the previous page is the referrer.
       pageRead = readPage(win, sensitiveKeys, lastHref && pageRead.page.url);
+      pageOptions = undefined;
       campaign = pageRead.campaign || campaign;
       lastHref = location.href;
     }
+    if (page) pageOptions = page;
     const item: Item = {
       e: {
         id: uuid(),
@@ -333,7 +387,7 @@ export function createTracker<M extends object = RegisteredEvents>(options: Trac
         schema,
         traits: traits && { ...traits },
         context: {
-          page: { ...pageRead.page, ...page },
+          page: { ...pageRead.page, ...pageOptions },
           ...constant,
           campaign,
           consent: snapshot(),
@@ -363,7 +417,7 @@ export function createTracker<M extends object = RegisteredEvents>(options: Trac
     }
   };
 
-  const settle = (ids: string[], outcome: 'delivered' | 'rejected' | 'retry', status: number) => {
+  const settle = (ids: string[], outcome: DeliveryOutcome, status: number) => {
     const items = pick(ids);
     if (outcome === 'retry') {
       for (const item of items) item.s = false;
@@ -414,6 +468,8 @@ export function createTracker<M extends object = RegisteredEvents>(options: Trac
           for (const item of pick(ids)) item.s = true;
           // The page may die before the answer: release the stored copies now, and store them again on failure.
           if (unloading) store('remove', ids);
+          // `held` is replaced only when analytics is refused (see setConsent).
+          const era = held;
           let result: TransportResult = { status: 0 };
           try {
             result =
@@ -427,6 +483,9 @@ export function createTracker<M extends object = RegisteredEvents>(options: Trac
           }
           inflight -= bytes;
           const outcome = classifyStatus(result.status);
+          // Analytics was refused meanwhile (the events left the queue then): what did not arrive is dropped, never
+          // stored or sent again.
+          if (outcome === 'retry' && era != held) return drop(ids.length, 'consent refused');
           settle(ids, outcome, result.status);
           return outcome === 'retry' && result;
         }),
@@ -447,7 +506,8 @@ export function createTracker<M extends object = RegisteredEvents>(options: Trac
         // Replaces a timer set while the request was in flight, which would retry too early or too late.
         schedule(delay, true);
       }
-      if (waiting().length) schedule(Math.max(0, retryAt - Date.now()));
+      // Without a backoff (retryAt 0) the delay is below 0, which sends at once.
+      if (waiting().length) schedule(retryAt - Date.now());
     };
     const promise = run().catch((error) => report('delivery_failed', 'sending failed', error));
     return unloading ? promise : (flushing = promise.finally(() => (flushing = undefined)));
@@ -484,7 +544,7 @@ export function createTracker<M extends object = RegisteredEvents>(options: Trac
     // Only the buffer can hold events to send now; anything else waits for flushAt or flushInterval.
     if (buffer) send();
   };
-  if (consent.storage) becomeStoring();
+  if (allowed()) becomeStoring();
 
   const safe =
     <A extends unknown[]>(fn: (...args: A) => void) =>
@@ -501,31 +561,32 @@ export function createTracker<M extends object = RegisteredEvents>(options: Trac
     track: safe((name: string, properties?: object) => record('track', name, properties)) as Tracker<M>['track'],
     page: safe((properties?: object, page?: PageOptions) => record('page', 'page_viewed', properties, page)) as Tracker<M>['page'],
     identify: safe((userId: string, traits?: UserTraits) => {
-      if (typeof userId === 'string' && userId) {
+      if (userId && typeof userId == 'string') {
         identity.setUser(userId);
         record('identify', 'user_identified', {}, undefined, traits);
       } else if (process.env.NODE_ENV !== 'production') {
         throw new WaymarkError('invalid_event', 'identify(userId) needs a non-empty string user id');
       }
     }),
-    reset: safe(() => identity.reset()),
+    reset: safe(identity.reset),
     setConsent: safe((choice: ConsentChoice) => {
-      const wasStorage = consent.storage;
+      const wasAllowed = allowed();
       const wasAnalytics = consent.analytics;
       for (const key of CONSENT_KEYS) {
         if (typeof choice?.[key] === 'boolean') consent[key] = choice[key];
       }
       const refused = consent.analytics === false;
       if (refused) {
-        // Withdrawn or refused: nothing waiting may be sent any more, now or on a later visit.
+        // Withdrawn or refused: nothing waiting may be sent any more, now or on a later visit. Events in flight are
+        // counted when their request ends; the new `held` array tells their send that a refusal came in between.
         drop(held.length + waiting().length, 'consent refused');
         held = [];
-        queue = queue.filter((item) => item.s);
+        queue = [];
       }
-      if (choice?.storage === false) identity.forget();
-      if (choice?.storage === false || (refused && wasStorage)) clearBuffer();
+      if (choice?.storage === false || refused) identity.forget();
+      if (choice?.storage === false || (refused && wasAllowed)) buffer?.clear().catch(storageError);
       // Stored ids load first, so held events carry the visitor's ids like the events after them.
-      if (consent.storage && !wasStorage) becomeStoring();
+      if (allowed() && !wasAllowed) becomeStoring();
       if (consent.analytics && !wasAnalytics) {
         const ids = identity.touch(Date.now());
         for (const item of held.splice(0)) {

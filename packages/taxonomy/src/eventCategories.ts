@@ -27,10 +27,10 @@ export const eventCategories: Readonly<Record<string, string>> = {
 };
 
 /**
- * The category of a built-in event name, or undefined. Pass it as `sampling.categoryOf` to `createTracker`.
+ * The category of a built-in event name, or undefined. Pass it as `categoryOf` to `sessionSampling` from `@waymark/core`.
  *
  * @example
- * createTracker({ endpoint, writeKey, sampling: { categories: { engagement: 0.25 }, categoryOf: eventCategory } });
+ * createTracker({ endpoint, writeKey, sampling: sessionSampling({ categories: { engagement: 0.25 }, categoryOf: eventCategory }) });
  */
 export const eventCategory = (name: string): string | undefined =>
   Object.hasOwn(eventCategories, name) ? eventCategories[name] : undefined;
