@@ -1,17 +1,10 @@
 import { DuckDBInstance } from '@duckdb/node-api';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createCollector } from './createCollector';
-import { ORIGIN, USER_ID_KEY, WRITE_KEY, batch, batchRequest, makeEnvelope, readStore, tempDir, testCollector } from './testSupport';
+import { ORIGIN, USER_ID_KEY, WRITE_KEY, batch, batchRequest, makeEnvelope, readStore, tempDir } from './testSupport';
+import { collectorsPerTest } from './collectorsPerTest';
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  await Promise.all(cleanups.splice(0).map((c) => c()));
-});
-function setup(options: Parameters<typeof testCollector>[0] = {}) {
-  const t = testCollector(options);
-  cleanups.push(t.cleanup);
-  return t;
-}
+const { setup, cleanups } = collectorsPerTest();
 
 describe('POST /v1/batch', () => {
   it('stores valid events and answers accepted per event', async () => {

@@ -1,17 +1,10 @@
 import { JSDOM } from 'jsdom';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Collector } from './createCollector';
 import { KEYS, READ_KEYS, batch, batchRequest, makeEnvelope, readRequest, testCollector } from './testSupport';
+import { collectorsPerTest } from './collectorsPerTest';
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  await Promise.all(cleanups.splice(0).map((c) => c()));
-});
-function setup() {
-  const t = testCollector({ readKeys: READ_KEYS, readRateLimit: false, retention: { intervalMs: 0 } });
-  cleanups.push(t.cleanup);
-  return t;
-}
+const { setup, cleanups } = collectorsPerTest({ readKeys: READ_KEYS, readRateLimit: false, retention: { intervalMs: 0 } });
 
 const XSS = '<img src=x onerror=alert(1)>';
 const hostile = () =>

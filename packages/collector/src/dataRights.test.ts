@@ -1,21 +1,14 @@
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Sink, SinkEvent } from '@waymark/sinks';
 import { createCollector } from './createCollector';
 import { pseudonymise } from './enrichEvent';
-import { KEYS, ORIGIN, READ_KEYS, USER_ID_KEY, WRITE_KEY, batch, batchRequest, makeEnvelope, ndjson, readRequest, readStore, tempDir, testCollector } from './testSupport';
+import { KEYS, ORIGIN, READ_KEYS, USER_ID_KEY, WRITE_KEY, batch, batchRequest, makeEnvelope, ndjson, readRequest, readStore, tempDir } from './testSupport';
+import { collectorsPerTest } from './collectorsPerTest';
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  await Promise.all(cleanups.splice(0).map((c) => c()));
-});
-function setup(options: Parameters<typeof testCollector>[0] = {}) {
-  const t = testCollector({ readKeys: READ_KEYS, readRateLimit: false, retention: { intervalMs: 0 }, ...options });
-  cleanups.push(t.cleanup);
-  return t;
-}
+const { setup, cleanups } = collectorsPerTest({ readKeys: READ_KEYS, readRateLimit: false, retention: { intervalMs: 0 } });
 
 /** A sink that keeps what it is sent and can erase it, like a warehouse would. */
 function memorySink(name = 'warehouse') {

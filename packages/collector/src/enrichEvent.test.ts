@@ -1,18 +1,11 @@
 import { createHmac } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createDailySalts } from './dailySalts';
 import { classifyUserAgent, createRequestCache, enrichEvent, referrerHost, stripQuery } from './enrichEvent';
 import { USER_ID_KEY, batch, batchRequest, makeEnvelope, readStore, testCollector } from './testSupport';
+import { collectorsPerTest } from './collectorsPerTest';
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  await Promise.all(cleanups.splice(0).map((c) => c()));
-});
-function setup(options: Parameters<typeof testCollector>[0] = {}) {
-  const t = testCollector(options);
-  cleanups.push(t.cleanup);
-  return t;
-}
+const { setup } = collectorsPerTest();
 
 const IPHONE_UA =
   'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1';

@@ -1,17 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Envelope } from '@waymark/taxonomy';
 import { pseudonymise } from './enrichEvent';
-import { KEYS, READ_KEYS, USER_ID_KEY, batch, batchRequest, makeEnvelope, ndjson, readRequest, readStore, testCollector } from './testSupport';
+import { KEYS, READ_KEYS, USER_ID_KEY, batch, batchRequest, makeEnvelope, ndjson, readRequest, readStore } from './testSupport';
+import { collectorsPerTest } from './collectorsPerTest';
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  await Promise.all(cleanups.splice(0).map((c) => c()));
-});
-function setup(options: Parameters<typeof testCollector>[0] = {}) {
-  const t = testCollector({ readKeys: READ_KEYS, readRateLimit: false, retention: { intervalMs: 0 }, ...options });
-  cleanups.push(t.cleanup);
-  return t;
-}
+const { setup } = collectorsPerTest({ readKeys: READ_KEYS, readRateLimit: false, retention: { intervalMs: 0 } });
 
 const DAY_MS = 86_400_000;
 

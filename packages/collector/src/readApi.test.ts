@@ -1,22 +1,15 @@
 import { join } from 'node:path';
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { defineEvent, extendCatalogue, travelCatalogue } from '@waymark/taxonomy';
-import { afterEach, beforeAll, afterAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, afterAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { createCollector } from './createCollector';
 import type { CollectorOptions } from './createCollector';
 import type { Collector } from './createCollector';
 import { KEYS, ORIGIN, READ_KEYS, USER_ID_KEY, WRITE_KEY, batch, batchRequest, makeEnvelope, ndjson, readRequest, tempDir, testCollector } from './testSupport';
+import { collectorsPerTest } from './collectorsPerTest';
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  await Promise.all(cleanups.splice(0).map((c) => c()));
-});
-function setup(options: Parameters<typeof testCollector>[0] = {}) {
-  const t = testCollector({ readKeys: READ_KEYS, readRateLimit: false, retention: { intervalMs: 0 }, ...options });
-  cleanups.push(t.cleanup);
-  return t;
-}
+const { setup, cleanups } = collectorsPerTest({ readKeys: READ_KEYS, readRateLimit: false, retention: { intervalMs: 0 } });
 
 /** Posts for two authors: ana has 3 page views (one sampled at 0.5) and a share, ben has 2 page views. */
 async function seed(collector: Collector) {
