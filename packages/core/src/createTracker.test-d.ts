@@ -1,9 +1,9 @@
-import { defineEvent, extendCatalogue, travelCatalogue } from '@waymark/taxonomy';
+import { travelCatalogue } from '@waymark/taxonomy';
 import type { EventMap } from '@waymark/taxonomy';
 import { describe, expectTypeOf, it } from 'vitest';
-import { z } from 'zod';
 import { createTracker } from './createTracker';
 import type { Tracker } from './createTracker';
+import { acmeCatalogue } from '../e2e/fixtures/acmeCatalogue';
 
 const options = { endpoint: 'https://collect.example.test', writeKey: 'wk_test_123' };
 
@@ -58,18 +58,7 @@ describe('Tracker types', () => {
   });
 
   it('types a tracker for a custom catalogue', () => {
-    const custom = extendCatalogue(travelCatalogue, {
-      id: 'acme-travel',
-      version: 1,
-      events: {
-        packing_list_downloaded: defineEvent({
-          category: 'conversion',
-          version: 1,
-          description: 'The reader downloaded a packing list.',
-          properties: z.strictObject({ listId: z.string() }),
-        }),
-      },
-    });
+    const custom = acmeCatalogue;
     const acme = createTracker<EventMap<typeof custom>>({ ...options, schema: 'acme-travel@1' });
     acme.track('packing_list_downloaded', { listId: 'alps' });
     acme.track('destination_viewed', { destination: { country: 'CH' } });

@@ -1,18 +1,9 @@
 import 'fake-indexeddb/auto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  batchSchema,
-  defineEvent,
-  envelopeSchema,
-  extendCatalogue,
-  formatIssues,
-  travelCatalogue,
-  validateEnvelope,
-} from '@waymark/taxonomy';
+import { batchSchema, envelopeSchema, formatIssues, travelCatalogue, validateEnvelope } from '@waymark/taxonomy';
 import type { Envelope } from '@waymark/taxonomy';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { z } from 'zod';
 import pkg from '../package.json';
 import { createTracker } from './createTracker';
 import type { Tracker, TrackerOptions } from './createTracker';
@@ -21,6 +12,7 @@ import { MAX_ATTEMPTS } from './retryPolicy';
 import { sessionPosition, sessionSampling } from './sessionSampling';
 import type { EventBuffer, Transport, TransportResult } from './types';
 import { WaymarkError } from './WaymarkError';
+import { acmeCatalogue } from '../e2e/fixtures/acmeCatalogue';
 
 const endpoint = 'https://collect.example.test';
 const writeKey = 'wk_test_123';
@@ -1194,18 +1186,7 @@ describe('createTracker in development', () => {
 
   it('validates events against the catalogue option, for a team catalogue', async () => {
     const error = vi.spyOn(console, 'error').mockImplementation(() => undefined);
-    const acme = extendCatalogue(travelCatalogue, {
-      id: 'acme-travel',
-      version: 1,
-      events: {
-        packing_list_downloaded: defineEvent({
-          category: 'conversion',
-          version: 1,
-          description: 'The reader downloaded a packing list.',
-          properties: z.strictObject({ listId: z.string() }),
-        }),
-      },
-    });
+    const acme = acmeCatalogue;
     const catalogue = vi.fn(async () => acme);
     const { transport, events } = recorder([], { validate: false });
     const tracker = make({ consent: 'granted', transport, schema: 'acme-travel@1', catalogue });
@@ -1260,22 +1241,9 @@ describe('createTracker types with a registered catalogue', () => {
     const here = dirname(fileURLToPath(import.meta.url));
     const file = join(here, 'registerCheck.virtual.ts');
     const source = `
-      import { z } from 'zod';
-      import { defineEvent, extendCatalogue, travelCatalogue } from '@waymark/taxonomy';
       import { createTracker } from '@waymark/core';
+      import { acmeCatalogue } from '../e2e/fixtures/acmeCatalogue';
 
-      const acmeCatalogue = extendCatalogue(travelCatalogue, {
-        id: 'acme-travel',
-        version: 1,
-        events: {
-          packing_list_downloaded: defineEvent({
-            category: 'conversion',
-            version: 1,
-            description: 'The reader downloaded a packing list.',
-            properties: z.strictObject({ listId: z.string() }),
-          }),
-        },
-      });
       declare module '@waymark/taxonomy' {
         interface Register {
           catalogue: typeof acmeCatalogue;
