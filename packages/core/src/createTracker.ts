@@ -100,8 +100,8 @@ export interface TrackerOptions {
   /**
    * Loads your own catalogue for development-time validation, so `track()` calls with an unknown name or a wrong
    * property are logged like those of the built-in `travel@1` catalogue. Only development builds call it (when an
-   * event is tracked); production builds strip the call, so a lazy `import()` keeps the catalogue and zod out of
-   * production bundles.
+   * event is tracked); production builds strip the call, so with a lazy `import()` the catalogue and zod stay in a
+   * chunk production pages never load.
    * @default the built-in travel catalogue when `schema` is 'travel@1', otherwise no validation
    * @example
    * createTracker({
