@@ -289,6 +289,22 @@ describe('GET /health, GET /metrics and unknown routes', () => {
     expect(text).toMatch(/waymark_sink_write_seconds_count\{sink="duckdb"\} [12]\n/);
     expect(text).toContain('waymark_sink_failures_total{sink="duckdb"} 0\n');
     expect(text).toContain('waymark_queue_depth 0\n');
+    // The memory gauges: the stored event sits in DuckDB's buffer manager, and the process figures are this process's.
+    const gauge = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1]);
+    expect(gauge('waymark_store_memory_bytes')).toBeGreaterThan(0);
+    expect(gauge('process_resident_memory_bytes')).toBeGreaterThan(gauge('nodejs_heap_size_used_bytes'));
+    expect(gauge('nodejs_heap_size_used_bytes')).toBeGreaterThan(0);
+    expect(gauge('nodejs_external_memory_bytes')).toBeGreaterThan(0);
+  });
+
+  it('answers /metrics without the store gauge when the store cannot be read', async () => {
+    const { collector } = setup();
+    await collector.fetch(batchRequest(batch([makeEnvelope()])));
+    await collector.close();
+    const text = await (await collector.fetch(new Request('http://collector.test/metrics'))).text();
+    expect(text).toContain('waymark_events_accepted_total 1\n');
+    expect(text).not.toContain('waymark_store_memory_bytes');
+    expect(text).toMatch(/^process_resident_memory_bytes \d+$/m);
   });
 
   it('answers 404 as a problem for an unknown route', async () => {

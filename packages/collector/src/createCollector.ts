@@ -215,6 +215,9 @@ const DAY_MS = 86_400_000;
 const STATS_FLUSH_MS = 1000;
 /** The longest delay a Node timer takes (2^31 - 1 ms, about 24.8 days); above it Node fires the timer after 1 ms. */
 const MAX_TIMER_MS = 2_147_483_647;
+/** How long `/metrics` waits for the store's memory figure before answering without it. */
+const METRICS_STORE_WAIT_MS = 1000;
+
 /** Longest `commitWindowMs`: every request of a group waits up to that long before its commit starts. */
 const MAX_COMMIT_WINDOW_MS = 60_000;
 
@@ -936,8 +939,29 @@ export function createCollector(options: CollectorOptions): Collector {
       stream,
       pseudonymise: (userId) => pseudonymise(userId, userIdKey),
       replay: replayFailed,
-      metrics: () =>
-        renderMetrics(metrics, { queueDepth: group.depth + forwarding, recentIds: recent.size, dedupeWindowIds: fingerprints.size, dedupeWindowBytes: fingerprints.bytes }),
+      async metrics() {
+        // A store that is not open, or busy for over a second (behind a long erasure), leaves its gauge out:
+        // /metrics must still answer then.
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const storeMemoryBytes =
+          store && !closing
+            ? await Promise.race([
+                store.memoryBytes().catch(() => undefined),
+                new Promise<undefined>((resolve) => {
+                  timer = setTimeout(() => resolve(undefined), METRICS_STORE_WAIT_MS);
+                }),
+              ]).finally(() => clearTimeout(timer))
+            : undefined;
+        const { rss, heapTotal, heapUsed, external } = process.memoryUsage();
+        return renderMetrics(metrics, {
+          queueDepth: group.depth + forwarding,
+          recentIds: recent.size,
+          dedupeWindowIds: fingerprints.size,
+          dedupeWindowBytes: fingerprints.bytes,
+          storeMemoryBytes,
+          memory: { rss, heapTotal, heapUsed, external },
+        });
+      },
     },
     '0.1.0',
   );

@@ -72,6 +72,8 @@ export interface CollectorStore {
   saveJob(job: ErasureJobRecord): Promise<void>;
   /** Every bulk erasure job, oldest first. */
   jobs(): Promise<ErasureJobRecord[]>;
+  /** Bytes DuckDB's buffer manager holds now (`duckdb_memory()`), the part of the process memory `memoryLimit` caps. */
+  memoryBytes(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -713,6 +715,10 @@ export async function openDuckdbStore({ path, ...settings }: DuckdbStoreOptions)
         ...(finishedAt === null ? {} : { finishedAt: Number(finishedAt) }),
         ...(siteId === null ? {} : { siteId: String(siteId) }),
       }));
+    },
+    async memoryBytes() {
+      const reader = await serial(() => db.runAndReadAll('SELECT coalesce(sum(memory_usage_bytes), 0) FROM duckdb_memory()'));
+      return Number(reader.getRows()[0][0]);
     },
     async close() {
       await events.close?.();

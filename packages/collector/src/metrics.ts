@@ -47,7 +47,20 @@ export function recordSinkWrite(metrics: Metrics, sink: string, seconds: number,
 const label = (value: string) => value.replace(/["\\\n]/g, (c) => (c === '\n' ? '\\n' : `\\${c}`));
 
 /** Prometheus text exposition format 0.0.4. */
-export function renderMetrics(metrics: Metrics, gauges: { queueDepth: number; recentIds: number; dedupeWindowIds?: number; dedupeWindowBytes?: number }): string {
+/** The gauges `/metrics` reads at each scrape, beside the counters of {@link Metrics}. */
+export interface MetricGauges {
+  queueDepth: number;
+  recentIds: number;
+  dedupeWindowIds?: number;
+  dedupeWindowBytes?: number;
+  /** What DuckDB's buffer manager holds; absent while the store is not open. */
+  storeMemoryBytes?: number;
+  /** `process.memoryUsage()` of the collector's process. */
+  memory?: { rss: number; heapTotal: number; heapUsed: number; external: number };
+}
+
+/** The collector's counters and gauges as Prometheus text. */
+export function renderMetrics(metrics: Metrics, gauges: MetricGauges): string {
   const lines: string[] = [];
   const metric = (name: string, type: string, help: string, samples: [string, number][]) => {
     lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
@@ -90,5 +103,16 @@ export function renderMetrics(metrics: Metrics, gauges: { queueDepth: number; re
   metric('waymark_recent_ids', 'gauge', 'Most recent event ids held exactly in memory for dedupe.', [['', gauges.recentIds]]);
   metric('waymark_dedupe_window_ids', 'gauge', 'Fingerprints of the event ids stored within the dedupe window, held in memory.', [['', gauges.dedupeWindowIds ?? 0]]);
   metric('waymark_dedupe_window_bytes', 'gauge', 'Memory the fingerprints of the dedupe window take.', [['', gauges.dedupeWindowBytes ?? 0]]);
+  if (gauges.storeMemoryBytes !== undefined) {
+    metric('waymark_store_memory_bytes', 'gauge', "Memory DuckDB's buffer manager holds (capped by store.memoryLimit).", [['', gauges.storeMemoryBytes]]);
+  }
+  if (gauges.memory) {
+    metric('process_resident_memory_bytes', 'gauge', 'Resident memory size in bytes.', [['', gauges.memory.rss]]);
+    metric('nodejs_heap_size_total_bytes', 'gauge', 'JavaScript heap reserved, in bytes.', [['', gauges.memory.heapTotal]]);
+    metric('nodejs_heap_size_used_bytes', 'gauge', 'JavaScript heap in use, in bytes.', [['', gauges.memory.heapUsed]]);
+    metric('nodejs_external_memory_bytes', 'gauge', 'Memory of objects outside the JavaScript heap bound to it (ArrayBuffers, Buffers), in bytes.', [
+      ['', gauges.memory.external],
+    ]);
+  }
   return `${lines.join('\n')}\n`;
 }

@@ -26,7 +26,7 @@ export interface ReadApiDeps {
   /** The collector's pseudonym of a raw user id. */
   pseudonymise(userId: string): string;
   /** Prometheus text of the collector's metrics. */
-  metrics(): string;
+  metrics(): Promise<string>;
   /** Validates the failed events the filter selects (`siteId`: of that site only) against the current catalogues and stores those that pass. */
   replay(filter: FailedEventFilter): Promise<ReplayReport>;
 }
@@ -388,13 +388,13 @@ export function registerReadApi(app: App, deps: ReadApiDeps, version: string): {
 
   app.get(
     '/metrics',
-    guarded((c) => {
+    guarded(async (c) => {
       if (keyring.size > 0) {
         const key = authorise(c, ['admin']);
         // The counters are the collector's, summed over every site.
         if (key.siteId !== undefined) throw new HttpError(403, `read key "${key.name}" is limited to site "${key.siteId}"; /metrics counts every site, so it needs an admin key for every site`);
       }
-      return new Response(deps.metrics(), { headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' } });
+      return new Response(await deps.metrics(), { headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' } });
     }),
   );
 
