@@ -3,8 +3,11 @@
 // noisy on this shared machine). Goal: the collector keeps at least 40% of the bare rate.
 // Each server runs in its own child process on 127.0.0.1; this process is the load generator: C keep-alive
 // connections, each posting 50-event batches back to back, every request bounded by a timeout.
-// Run with `npx tsx scripts/bench/collector.bench.ts [--duration 10] [--connections 32]`; `--duration 300` is the
-// memory check: the collector's RSS is printed every 30 s with its growth. WAYMARK_BENCH_CPU_PROF=<dir> profiles the servers.
+// A third child runs the collector's DuckDB group write alone (no HTTP, no validation, no dedupe): its rate bounds
+// what the collector can reach on this machine, so the two ratios tell the store's cost from the rest.
+// Run with `npx tsx scripts/bench/collector.bench.ts [--duration 10] [--connections 32] [--memory-limit 512MB]`;
+// `--duration 300` is the memory check: the collector's RSS is sampled every second and each 30 s window's median and
+// maximum printed, with the growth between medians. WAYMARK_BENCH_CPU_PROF=<dir> profiles the servers.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -23,25 +26,32 @@ const UA = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15
 const BATCH_EVENTS = 50;
 const TIMEOUT_MS = 10_000;
 
-type Role = 'collector' | 'bare';
+type Role = 'collector' | 'bare' | 'store';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Child process: one server, reporting its port and answering RSS queries over IPC.
 
-async function runServer(role: Role, store: string): Promise<void> {
+async function runServer(role: Role, store: string, memoryLimit: string | undefined): Promise<void> {
   let close: () => Promise<void>;
   let port: number;
+  /** The collector's own memory gauges, read from its `/metrics`. */
+  let gauges: () => Promise<Record<string, number>> = async () => ({});
+  if (role === 'store') return runStore(store);
   if (role === 'collector') {
     const { createCollector } = await import('@waymark/collector');
     const { serve } = await import('@waymark/collector/node');
     const collector = createCollector({
       sites: [{ id: 'blog', writeKey: WRITE_KEY, origins: [ORIGIN] }],
       userIdKey: USER_ID_KEY,
-      store: { path: store },
+      store: { path: store, ...(memoryLimit ? { memoryLimit } : {}) },
       rateLimit: false, // one load generator on one IP: the per-IP bucket would measure only itself
     });
     const server = await serve(collector, { port: 0, hostname: '127.0.0.1' });
     port = server.port;
+    gauges = async () => {
+      const text = await (await collector.fetch(new Request('http://bench.local/metrics'))).text();
+      return Object.fromEntries([...text.matchAll(/^(\w+) (\d+)$/gm)].map(([, name, value]) => [name, Number(value)]));
+    };
     close = () => server.close();
   } else {
     const { Hono } = await import('hono');
@@ -59,10 +69,68 @@ async function runServer(role: Role, store: string): Promise<void> {
   }
   process.on('message', (message: string) => {
     if (message === 'rss') process.send!({ rss: process.memoryUsage().rss });
-    if (message === 'heap') process.send!({ heap: process.memoryUsage().heapUsed });
+    if (message === 'memory') void gauges().then((g) => process.send!({ memory: g }));
     if (message === 'close') void close().then(() => process.send!({ closed: true }, () => process.exit(0)));
   });
   process.send!({ port });
+}
+
+/**
+ * Child process: the collector's own DuckDB group write alone, without HTTP, parsing, validation or dedupe. Groups
+ * are as large as the load can make them (every connection's batch in one commit), events shaped as the collector
+ * stores them, each group committed before the next, as the collector does. Its rate is the most the collector could
+ * take on this machine whatever the rest of its work cost.
+ */
+async function runStore(store: string): Promise<void> {
+  const { openDuckdbStore } = await import('../../packages/collector/src/duckdbStore');
+  const db = await openDuckdbStore({ path: store });
+  const { performance } = await import('node:perf_hooks');
+  process.on('message', async (message: { seconds: number; group: number } | string) => {
+    if (typeof message === 'string') {
+      if (message === 'close') await db.close().then(() => process.send!({ closed: true }, () => process.exit(0)));
+      return;
+    }
+    const visitorContext = () => ({
+      page: { url: 'https://blog.example/portugal/lisbon-in-3-days?utm_source=newsletter', path: '/portugal/lisbon-in-3-days', referrer: 'www.google.com' },
+      locale: 'en-GB',
+      screen: 'mobile',
+      campaign: { source: 'newsletter' },
+      consent: { analytics: true, storage: true, marketing: false, gpc: false },
+      sampleRate: 1,
+      library: { name: '@waymark/core', version: '0.1.0' },
+      server: { siteId: 'blog', visitorId: randomUUID().replaceAll('-', ''), device: 'desktop', browser: 'Safari', os: 'macOS', clockSkewMs: 0 },
+    });
+    const makeGroup = () => {
+      const at = new Date().toISOString();
+      const group = [];
+      for (let r = 0; r < message.group / BATCH_EVENTS; r++) {
+        const anonymousId = randomUUID();
+        const sessionId = randomUUID();
+        const context = visitorContext();
+        for (let i = 0; i < BATCH_EVENTS; i++) {
+          group.push({
+            id: randomUUID(), type: 'track', name: 'scroll_depth_reached', schema: 'travel@1', timestamp: at, receivedAt: at,
+            anonymousId, sessionId, properties: { postId: 'lisbon-in-3-days', percent: 50 }, context,
+          });
+        }
+      }
+      return group as never;
+    };
+    const deadline = performance.now() + message.seconds * 1000;
+    const started = performance.now();
+    const busy = performance.eventLoopUtilization();
+    let events = 0;
+    let next = makeGroup();
+    while (performance.now() < deadline) {
+      // The next group is made while this one commits, as the collector takes in requests meanwhile.
+      const writing = db.writeGroup(next, []);
+      next = makeGroup();
+      events += (await writing).written;
+    }
+    const seconds = (performance.now() - started) / 1000;
+    process.send!({ stored: { events, seconds, mainThread: performance.eventLoopUtilization(busy).utilization } });
+  });
+  process.send!({ port: 0 });
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -71,18 +139,18 @@ async function runServer(role: Role, store: string): Promise<void> {
 interface Server {
   child: ChildProcess;
   port: number;
-  ask<T>(message: string, key: string): Promise<T>;
+  ask<T>(message: string | object, key: string): Promise<T>;
 }
 
-async function startServer(role: Role, store: string): Promise<Server> {
+async function startServer(role: Role, store: string, memoryLimit?: string): Promise<Server> {
   const self = fileURLToPath(import.meta.url);
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
   // WAYMARK_BENCH_CPU_PROF=<dir> writes a .cpuprofile of each server there, to open in Chrome DevTools.
   const profile = process.env.WAYMARK_BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.WAYMARK_BENCH_CPU_PROF] : [];
-  const child = spawn(process.execPath, [...profile, '--conditions=@waymark/source', '--import', tsx, self, '--serve', role, '--store', store], {
+  const child = spawn(process.execPath, [...profile, '--conditions=@waymark/source', '--import', tsx, self, '--serve', role, '--store', store, ...(memoryLimit ? ['--memory-limit', memoryLimit] : [])], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const ask = <T>(message: string, key: string) =>
+  const ask = <T>(message: string | object, key: string) =>
     new Promise<T>((resolve, reject) => {
       const onMessage = (reply: Record<string, unknown>) => {
         if (!(key in reply)) return;
@@ -227,6 +295,15 @@ async function load(server: Server, seconds: number, connections: number, onTick
   return { events: count * BATCH_EVENTS, requests: count, errors, seconds: took, p50: percentile(sorted, 50), p99: percentile(sorted, 99), accepted };
 }
 
+/** Median and maximum RSS of the samples taken after `from` s, up to `to` s. */
+function windowOf(samples: readonly { at: number; rss: number }[], from: number, to: number): { median: number; max: number } {
+  const values = samples
+    .filter((s) => s.at > from && s.at <= to)
+    .map((s) => s.rss)
+    .sort((a, b) => a - b);
+  return { median: values[values.length >> 1] ?? NaN, max: values[values.length - 1] ?? NaN };
+}
+
 const mb = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MB`;
 
 async function main(): Promise<void> {
@@ -234,11 +311,12 @@ async function main(): Promise<void> {
     options: {
       duration: { type: 'string', default: '10' },
       connections: { type: 'string', default: '32' },
+      'memory-limit': { type: 'string' },
       serve: { type: 'string' },
       store: { type: 'string' },
     },
   });
-  if (values.serve) return runServer(values.serve as Role, values.store!);
+  if (values.serve) return runServer(values.serve as Role, values.store!, values['memory-limit']);
 
   const seconds = Number(values.duration);
   const connections = Number(values.connections);
@@ -252,18 +330,35 @@ async function main(): Promise<void> {
     const bareResult = await load(bare, Math.min(seconds, 30), connections);
     await bare.ask('close', 'closed');
 
-    const collector = await startServer('collector', store);
-    const rss: { at: number; rss: number }[] = [{ at: 0, rss: await collector.ask<number>('rss', 'rss') }];
+    const collector = await startServer('collector', store, values['memory-limit']);
+    const before = await collector.ask<number>('rss', 'rss');
+    // RSS is sampled every second: DuckDB holds the rows it has not checkpointed yet outside its buffer manager, so
+    // RSS rises and falls by a few hundred MB within seconds, and one sample per window would catch the rise or not
+    // by chance. Each window's median shows the trend, its maximum the peak.
+    const rss: { at: number; rss: number }[] = [];
     const every = seconds >= 60 ? 30 : seconds;
     const collectorResult = await load(collector, seconds, connections, async (elapsed) => {
-      if (elapsed % every !== 0) return;
       const value = await collector.ask<number>('rss', 'rss');
       rss.push({ at: elapsed, rss: value });
-      // The JavaScript heap's share tells growth in the collector's own objects from DuckDB's native memory.
-      const heap = await collector.ask<number>('heap', 'heap');
-      if (seconds >= 60) console.log(`  collector RSS at ${String(elapsed).padStart(3)} s: ${mb(value)} (JavaScript heap ${mb(heap)})`);
+      if (elapsed % every !== 0 || seconds < 60) return;
+      // Where the memory is at the window's end: the collector's own objects (JavaScript heap, and ArrayBuffers such
+      // as the dedupe window), DuckDB's buffer manager (capped by its memory limit), and the rest no gauge accounts for.
+      const g = await collector.ask<Record<string, number>>('memory', 'memory');
+      const rest = g.process_resident_memory_bytes - g.nodejs_heap_size_total_bytes - g.nodejs_external_memory_bytes - g.waymark_store_memory_bytes;
+      const window = windowOf(rss, elapsed - every, elapsed);
+      console.log(
+        `  collector RSS ${String(elapsed - every).padStart(3)}-${String(elapsed).padStart(3)} s: median ${mb(window.median)}, max ${mb(window.max)}; at ${elapsed} s ` +
+          `JavaScript heap ${mb(g.nodejs_heap_size_used_bytes)} used of ${mb(g.nodejs_heap_size_total_bytes)}, external ${mb(g.nodejs_external_memory_bytes)}, ` +
+          `DuckDB buffer manager ${mb(g.waymark_store_memory_bytes)}, rest ${mb(rest)}`,
+      );
     });
     await collector.ask('close', 'closed');
+
+    // The store alone, on a file of its own, for as long as the bare server ran.
+    const storeOnly = await startServer('store', join(dir, 'store-only.duckdb'));
+    const group = connections * BATCH_EVENTS;
+    const storeResult = await storeOnly.ask<{ events: number; seconds: number; mainThread: number }>({ seconds: Math.min(seconds, 30), group }, 'stored');
+    await storeOnly.ask('close', 'closed');
 
     const { DuckDBInstance } = await import('@duckdb/node-api');
     const instance = await DuckDBInstance.create(store, { access_mode: 'READ_ONLY' });
@@ -278,13 +373,28 @@ async function main(): Promise<void> {
     console.log(`\n${'server'.padEnd(34)}${'events/s'.padStart(12)}${'req/s'.padStart(10)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'errors'.padStart(8)}`);
     console.log(row('bare Hono (parse JSON only)', bareResult));
     console.log(row('collector (validate+dedupe+DuckDB)', collectorResult));
-    const ratio = collectorResult.events / collectorResult.seconds / (bareResult.events / bareResult.seconds);
-    console.log(`\ncollector / bare: ${(ratio * 100).toFixed(0)}% of the bare rate (goal >= 40%)${ratio >= 0.4 ? '' : '  BELOW GOAL'}`);
-    console.log(`stored ${stored.toLocaleString('en')} events; ${collectorResult.accepted.toLocaleString('en')} measured as accepted (plus warm-up)`);
-    const first = seconds >= 60 ? (rss.find((r) => r.at >= 30) ?? rss[0]) : rss[0];
-    const last = rss[rss.length - 1];
+    const bareRate = bareResult.events / bareResult.seconds;
+    const storeRate = storeResult.events / storeResult.seconds;
     console.log(
-      `collector RSS: ${mb(rss[0].rss)} before load, ${mb(last.rss)} at the end; growth ${mb(last.rss - first.rss)} from ${first.at} s to ${last.at} s`,
+      `${'store alone (DuckDB group writes)'.padEnd(34)}${Math.round(storeRate).toLocaleString('en').padStart(12)}` +
+        `   ${group}-event groups, no HTTP; main thread ${(storeResult.mainThread * 100).toFixed(0)}% busy`,
+    );
+    const ratio = collectorResult.events / collectorResult.seconds / bareRate;
+    console.log(`\ncollector / bare: ${(ratio * 100).toFixed(0)}% of the bare rate (goal >= 40%)${ratio >= 0.4 ? '' : '  BELOW GOAL'}`);
+    console.log(
+      `store alone / bare: ${((storeRate / bareRate) * 100).toFixed(0)}%, the most the collector's one-writer store takes here, before any HTTP, parsing, validation or dedupe; ` +
+        `collector / store alone: ${((collectorResult.events / collectorResult.seconds / storeRate) * 100).toFixed(0)}%`,
+    );
+    console.log(`stored ${stored.toLocaleString('en')} events; ${collectorResult.accepted.toLocaleString('en')} measured as accepted (plus warm-up)`);
+    // Growth between medians: the window after the 30 s the store takes to warm against the last window (halves of a
+    // short run).
+    const long = seconds >= 60;
+    const first = long ? windowOf(rss, 30, 30 + every) : windowOf(rss, 0, Math.ceil(seconds / 2));
+    const last = long ? windowOf(rss, seconds - every, seconds) : windowOf(rss, Math.ceil(seconds / 2), seconds);
+    const peak = Math.max(...rss.map((r) => r.rss));
+    console.log(
+      `collector RSS: ${mb(before)} before load; median ${mb(first.median)} ${long ? `from 30 to ${30 + every} s` : 'in the first half'}, ` +
+        `${mb(last.median)} ${long ? `in the last ${every} s` : 'in the second half'} (growth ${mb(last.median - first.median)}); peak ${mb(peak)}`,
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });
