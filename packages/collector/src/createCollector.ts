@@ -217,7 +217,6 @@ const STATS_FLUSH_MS = 1000;
 const MAX_TIMER_MS = 2_147_483_647;
 /** How long `/metrics` waits for the store's memory figure before answering without it. */
 const METRICS_STORE_WAIT_MS = 1000;
-
 /** Longest `commitWindowMs`: every request of a group waits up to that long before its commit starts. */
 const MAX_COMMIT_WINDOW_MS = 60_000;
 
