@@ -50,7 +50,12 @@ async function runServer(role: Role, store: string, memoryLimit: string | undefi
     port = server.port;
     gauges = async () => {
       const text = await (await collector.fetch(new Request('http://bench.local/metrics'))).text();
-      return Object.fromEntries([...text.matchAll(/^(\w+) (\d+)$/gm)].map(([, name, value]) => [name, Number(value)]));
+      const values: Record<string, number> = Object.fromEntries([...text.matchAll(/^(\w+) (\d+)$/gm)].map(([, name, value]) => [name, Number(value)]));
+      // DuckDB's buffer manager by tag: the sum, and the tag holding most.
+      const tags = [...text.matchAll(/^waymark_store_memory_bytes\{tag="(\w+)"\} (\d+)$/gm)].map(([, tag, bytes]) => ({ tag, bytes: Number(bytes) }));
+      values.waymark_store_memory_bytes = tags.reduce((sum, t) => sum + t.bytes, 0);
+      const top = tags.sort((a, b) => b.bytes - a.bytes)[0];
+      return { ...values, ...(top ? { [`top:${top.tag}`]: top.bytes } : {}) };
     };
     close = () => server.close();
   } else {
@@ -349,7 +354,7 @@ async function main(): Promise<void> {
       console.log(
         `  collector RSS ${String(elapsed - every).padStart(3)}-${String(elapsed).padStart(3)} s: median ${mb(window.median)}, max ${mb(window.max)}; at ${elapsed} s ` +
           `JavaScript heap ${mb(g.nodejs_heap_size_used_bytes)} used of ${mb(g.nodejs_heap_size_total_bytes)}, external ${mb(g.nodejs_external_memory_bytes)}, ` +
-          `DuckDB buffer manager ${mb(g.waymark_store_memory_bytes)}, rest ${mb(rest)}`,
+          `DuckDB buffer manager ${mb(g.waymark_store_memory_bytes)} (most in ${Object.keys(g).find((k) => k.startsWith('top:'))?.slice(4) ?? '-'}), rest ${mb(rest)}`,
       );
     });
     await collector.ask('close', 'closed');
@@ -387,13 +392,13 @@ async function main(): Promise<void> {
     );
     console.log(`stored ${stored.toLocaleString('en')} events; ${collectorResult.accepted.toLocaleString('en')} measured as accepted (plus warm-up)`);
     // Growth between medians: the window after the 30 s the store takes to warm against the last window (halves of a
-    // short run).
-    const long = seconds >= 60;
-    const first = long ? windowOf(rss, 30, 30 + every) : windowOf(rss, 0, Math.ceil(seconds / 2));
+    // run too short to have both).
+    const long = seconds >= 90;
+    const first = long ? windowOf(rss, 30, 60) : windowOf(rss, 0, Math.ceil(seconds / 2));
     const last = long ? windowOf(rss, seconds - every, seconds) : windowOf(rss, Math.ceil(seconds / 2), seconds);
     const peak = Math.max(...rss.map((r) => r.rss));
     console.log(
-      `collector RSS: ${mb(before)} before load; median ${mb(first.median)} ${long ? `from 30 to ${30 + every} s` : 'in the first half'}, ` +
+      `collector RSS: ${mb(before)} before load; median ${mb(first.median)} ${long ? 'from 30 to 60 s' : 'in the first half'}, ` +
         `${mb(last.median)} ${long ? `in the last ${every} s` : 'in the second half'} (growth ${mb(last.median - first.median)}); peak ${mb(peak)}`,
     );
   } finally {

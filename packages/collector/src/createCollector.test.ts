@@ -291,7 +291,9 @@ describe('GET /health, GET /metrics and unknown routes', () => {
     expect(text).toContain('waymark_queue_depth 0\n');
     // The memory gauges: the stored event sits in DuckDB's buffer manager, and the process figures are this process's.
     const gauge = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1]);
-    expect(gauge('waymark_store_memory_bytes')).toBeGreaterThan(0);
+    const store = [...text.matchAll(/^waymark_store_memory_bytes\{tag="([a-z_]+)"\} (\d+)$/gm)].map(([, tag, bytes]) => [tag, Number(bytes)] as const);
+    expect(store.map(([tag]) => tag)).toContain('base_table');
+    expect(store.reduce((sum, [, bytes]) => sum + bytes, 0)).toBeGreaterThan(0);
     expect(gauge('process_resident_memory_bytes')).toBeGreaterThan(gauge('nodejs_heap_size_used_bytes'));
     expect(gauge('nodejs_heap_size_used_bytes')).toBeGreaterThan(0);
     expect(gauge('nodejs_external_memory_bytes')).toBeGreaterThan(0);

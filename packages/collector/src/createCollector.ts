@@ -942,10 +942,10 @@ export function createCollector(options: CollectorOptions): Collector {
         // A store that is not open, or busy for over a second (behind a long erasure), leaves its gauge out:
         // /metrics must still answer then.
         let timer: ReturnType<typeof setTimeout> | undefined;
-        const storeMemoryBytes =
+        const storeMemory =
           store && !closing
             ? await Promise.race([
-                store.memoryBytes().catch(() => undefined),
+                store.memoryByTag().catch(() => undefined),
                 new Promise<undefined>((resolve) => {
                   timer = setTimeout(() => resolve(undefined), METRICS_STORE_WAIT_MS);
                 }),
@@ -957,7 +957,7 @@ export function createCollector(options: CollectorOptions): Collector {
           recentIds: recent.size,
           dedupeWindowIds: fingerprints.size,
           dedupeWindowBytes: fingerprints.bytes,
-          storeMemoryBytes,
+          storeMemory,
           memory: { rss, heapTotal, heapUsed, external },
         });
       },

@@ -72,8 +72,11 @@ export interface CollectorStore {
   saveJob(job: ErasureJobRecord): Promise<void>;
   /** Every bulk erasure job, oldest first. */
   jobs(): Promise<ErasureJobRecord[]>;
-  /** Bytes DuckDB's buffer manager holds now (`duckdb_memory()`), the part of the process memory `memoryLimit` caps. */
-  memoryBytes(): Promise<number>;
+  /**
+   * Bytes DuckDB's buffer manager holds now, by what holds them (`duckdb_memory()` tags, lower case, such as
+   * `base_table` or `in_memory_table`): the part of the process memory `memoryLimit` caps.
+   */
+  memoryByTag(): Promise<Record<string, number>>;
   close(): Promise<void>;
 }
 
@@ -716,9 +719,9 @@ export async function openDuckdbStore({ path, ...settings }: DuckdbStoreOptions)
         ...(siteId === null ? {} : { siteId: String(siteId) }),
       }));
     },
-    async memoryBytes() {
-      const reader = await serial(() => db.runAndReadAll('SELECT coalesce(sum(memory_usage_bytes), 0) FROM duckdb_memory()'));
-      return Number(reader.getRows()[0][0]);
+    async memoryByTag() {
+      const reader = await serial(() => db.runAndReadAll('SELECT lower(tag), memory_usage_bytes FROM duckdb_memory() ORDER BY tag'));
+      return Object.fromEntries(reader.getRows().map(([tag, bytes]) => [String(tag), Number(bytes)]));
     },
     async close() {
       await events.close?.();

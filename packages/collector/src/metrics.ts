@@ -53,8 +53,8 @@ export interface MetricGauges {
   recentIds: number;
   dedupeWindowIds?: number;
   dedupeWindowBytes?: number;
-  /** What DuckDB's buffer manager holds; absent while the store is not open. */
-  storeMemoryBytes?: number;
+  /** What DuckDB's buffer manager holds, by `duckdb_memory()` tag; absent while the store is not open. */
+  storeMemory?: Record<string, number>;
   /** `process.memoryUsage()` of the collector's process. */
   memory?: { rss: number; heapTotal: number; heapUsed: number; external: number };
 }
@@ -103,8 +103,13 @@ export function renderMetrics(metrics: Metrics, gauges: MetricGauges): string {
   metric('waymark_recent_ids', 'gauge', 'Most recent event ids held exactly in memory for dedupe.', [['', gauges.recentIds]]);
   metric('waymark_dedupe_window_ids', 'gauge', 'Fingerprints of the event ids stored within the dedupe window, held in memory.', [['', gauges.dedupeWindowIds ?? 0]]);
   metric('waymark_dedupe_window_bytes', 'gauge', 'Memory the fingerprints of the dedupe window take.', [['', gauges.dedupeWindowBytes ?? 0]]);
-  if (gauges.storeMemoryBytes !== undefined) {
-    metric('waymark_store_memory_bytes', 'gauge', "Memory DuckDB's buffer manager holds (capped by store.memoryLimit).", [['', gauges.storeMemoryBytes]]);
+  if (gauges.storeMemory !== undefined) {
+    metric(
+      'waymark_store_memory_bytes',
+      'gauge',
+      "Memory DuckDB's buffer manager holds, by what holds it (the sum is capped by store.memoryLimit).",
+      Object.entries(gauges.storeMemory).map(([tag, bytes]) => [`{tag="${label(tag)}"}`, bytes]),
+    );
   }
   if (gauges.memory) {
     metric('process_resident_memory_bytes', 'gauge', 'Resident memory size in bytes.', [['', gauges.memory.rss]]);
