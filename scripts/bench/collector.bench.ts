@@ -337,22 +337,27 @@ async function main(): Promise<void> {
 
     const collector = await startServer('collector', store, values['memory-limit']);
     const before = await collector.ask<number>('rss', 'rss');
-    // RSS is sampled every second: DuckDB holds the rows it has not checkpointed yet outside its buffer manager, so
-    // RSS rises and falls by a few hundred MB within seconds, and one sample per window would catch the rise or not
-    // by chance. Each window's median shows the trend, its maximum the peak.
+    // RSS is sampled every second: DuckDB's writes hold native memory outside its buffer manager that rises and falls
+    // by a few hundred MB within seconds, so one sample per window would catch the rise or not by chance. Each
+    // window's median shows the trend, its maximum the peak.
     const rss: { at: number; rss: number }[] = [];
     const every = seconds >= 60 ? 30 : seconds;
+    let printed = 0;
     const collectorResult = await load(collector, seconds, connections, async (elapsed) => {
       const value = await collector.ask<number>('rss', 'rss');
       rss.push({ at: elapsed, rss: value });
-      if (elapsed % every !== 0 || seconds < 60) return;
+      // A tick can come late and skip a second, so a window is printed on the first tick past its end.
+      const windows = Math.floor(elapsed / every);
+      if (seconds < 60 || windows <= printed) return;
+      printed = windows;
+      const to = windows * every;
       // Where the memory is at the window's end: the collector's own objects (JavaScript heap, and ArrayBuffers such
       // as the dedupe window), DuckDB's buffer manager (capped by its memory limit), and the rest no gauge accounts for.
       const g = await collector.ask<Record<string, number>>('memory', 'memory');
       const rest = g.process_resident_memory_bytes - g.nodejs_heap_size_total_bytes - g.nodejs_external_memory_bytes - g.waymark_store_memory_bytes;
-      const window = windowOf(rss, elapsed - every, elapsed);
+      const window = windowOf(rss, to - every, to);
       console.log(
-        `  collector RSS ${String(elapsed - every).padStart(3)}-${String(elapsed).padStart(3)} s: median ${mb(window.median)}, max ${mb(window.max)}; at ${elapsed} s ` +
+        `  collector RSS ${String(to - every).padStart(3)}-${String(to).padStart(3)} s: median ${mb(window.median)}, max ${mb(window.max)}; at ${elapsed} s ` +
           `JavaScript heap ${mb(g.nodejs_heap_size_used_bytes)} used of ${mb(g.nodejs_heap_size_total_bytes)}, external ${mb(g.nodejs_external_memory_bytes)}, ` +
           `DuckDB buffer manager ${mb(g.waymark_store_memory_bytes)} (most in ${Object.keys(g).find((k) => k.startsWith('top:'))?.slice(4) ?? '-'}), rest ${mb(rest)}`,
       );
