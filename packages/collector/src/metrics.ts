@@ -46,7 +46,6 @@ export function recordSinkWrite(metrics: Metrics, sink: string, seconds: number,
 
 const label = (value: string) => value.replace(/["\\\n]/g, (c) => (c === '\n' ? '\\n' : `\\${c}`));
 
-/** Prometheus text exposition format 0.0.4. */
 /** The gauges `/metrics` reads at each scrape, beside the counters of {@link Metrics}. */
 export interface MetricGauges {
   queueDepth: number;
@@ -59,7 +58,7 @@ export interface MetricGauges {
   memory?: { rss: number; heapTotal: number; heapUsed: number; external: number };
 }
 
-/** The collector's counters and gauges as Prometheus text. */
+/** The collector's counters and gauges in the Prometheus text exposition format 0.0.4. */
 export function renderMetrics(metrics: Metrics, gauges: MetricGauges): string {
   const lines: string[] = [];
   const metric = (name: string, type: string, help: string, samples: [string, number][]) => {
