@@ -36,7 +36,7 @@ async function runServer(role: Role, store: string, memoryLimit: string | undefi
   let port: number;
   /** The collector's own memory gauges, read from its `/metrics`. */
   let gauges: () => Promise<Record<string, number>> = async () => ({});
-  if (role === 'store') return runStore(store);
+  if (role === 'store') return runStore(store, memoryLimit);
   if (role === 'collector') {
     const { createCollector } = await import('@waymark/collector');
     const { serve } = await import('@waymark/collector/node');
@@ -83,12 +83,12 @@ async function runServer(role: Role, store: string, memoryLimit: string | undefi
 /**
  * Child process: the collector's own DuckDB group write alone, without HTTP, parsing, validation or dedupe. Groups
  * are as large as the load can make them (every connection's batch in one commit), events shaped as the collector
- * stores them, each group committed before the next, as the collector does. Its rate is the most the collector could
- * take on this machine whatever the rest of its work cost.
+ * stores them, each group committed before the next, as the collector does. Its rate bounds the collector's, which
+ * commits one group at a time through one writer.
  */
-async function runStore(store: string): Promise<void> {
+async function runStore(store: string, memoryLimit: string | undefined): Promise<void> {
   const { openDuckdbStore } = await import('../../packages/collector/src/duckdbStore');
-  const db = await openDuckdbStore({ path: store });
+  const db = await openDuckdbStore({ path: store, ...(memoryLimit ? { memoryLimit } : {}) });
   const { performance } = await import('node:perf_hooks');
   process.on('message', async (message: { seconds: number; group: number } | string) => {
     if (typeof message === 'string') {
@@ -365,7 +365,7 @@ async function main(): Promise<void> {
     await collector.ask('close', 'closed');
 
     // The store alone, on a file of its own, for as long as the bare server ran.
-    const storeOnly = await startServer('store', join(dir, 'store-only.duckdb'));
+    const storeOnly = await startServer('store', join(dir, 'store-only.duckdb'), values['memory-limit']);
     const group = connections * BATCH_EVENTS;
     const storeResult = await storeOnly.ask<{ events: number; seconds: number; mainThread: number }>({ seconds: Math.min(seconds, 30), group }, 'stored');
     await storeOnly.ask('close', 'closed');
