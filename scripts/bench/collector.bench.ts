@@ -326,6 +326,10 @@ async function main(): Promise<void> {
   const seconds = Number(values.duration);
   const connections = Number(values.connections);
   if (!(seconds > 0) || !(connections > 0)) throw new Error('[waymark] bench: --duration and --connections must be positive numbers');
+  // Checked before the bare run, so a typo costs no time; the collector checks it again, as `store.memoryLimit`.
+  if (values['memory-limit'] !== undefined && !/^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(values['memory-limit'])) {
+    throw new Error(`[waymark] bench: --memory-limit must be a size such as 256MB or 1GB, got ${JSON.stringify(values['memory-limit'])}`);
+  }
   const dir = mkdtempSync(join(tmpdir(), 'waymark-collector-bench-'));
   const store = join(dir, 'bench.duckdb');
   console.log(`${connections} connections, ${BATCH_EVENTS}-event batches, ${Math.min(seconds, 30)} s bare and ${seconds} s collector, each after a 2 s warm-up (127.0.0.1)`);
