@@ -35,14 +35,22 @@ const onUnhandled = (reason: unknown) => unhandled.push(reason);
 afterEach(() => {
   process.off('unhandledRejection', onUnhandled);
   vi.restoreAllMocks();
+  localStorage.clear();
 });
 
+/** Starts watching for unhandled rejections and console output; `expectSilent()` asserts there was none. */
 function watch() {
   unhandled = [];
   process.on('unhandledRejection', onUnhandled);
   const error = vi.spyOn(console, 'error');
   const warn = vi.spyOn(console, 'warn');
-  return { error, warn };
+  return {
+    expectSilent() {
+      expect(unhandled).toEqual([]);
+      expect(error).not.toHaveBeenCalled();
+      expect(warn).not.toHaveBeenCalled();
+    },
+  };
 }
 
 /** Waits for lazy imports and late rejections to surface. */
@@ -59,7 +67,7 @@ describe('createTracker in production', () => {
     ['no endpoint', { writeKey }],
     ['empty strings', { endpoint: '', writeKey: '' }],
   ])('returns a tracker that does nothing for %s', async (_, options) => {
-    const { error, warn } = watch();
+    const { expectSilent } = watch();
     const send = vi.fn(async () => ({ status: 200 }));
     let tracker: Tracker | undefined;
     expect(() => {
@@ -70,13 +78,11 @@ describe('createTracker in production', () => {
     expect(send).not.toHaveBeenCalled();
     expect(tracker!.stats()).toStrictEqual({ delivered: 0, rejected: 0, dropped: 0, queued: 0, held: 0 });
     expect(localStorage.length).toBe(0);
-    expect(unhandled).toEqual([]);
-    expect(error).not.toHaveBeenCalled();
-    expect(warn).not.toHaveBeenCalled();
+    expectSilent();
   });
 
   it('never throws on misuse and logs nothing, while valid events still go out', async () => {
-    const { error, warn } = watch();
+    const { expectSilent } = watch();
     const bodies: string[] = [];
     const transport: Transport = {
       async send({ body }) {
@@ -101,14 +107,11 @@ describe('createTracker in production', () => {
     expect(names).toContain('destination_viewed');
     // A throwing beforeSend leaves the event unchanged rather than losing it.
     expect(names).toContain('post_read');
-    expect(unhandled).toEqual([]);
-    expect(error).not.toHaveBeenCalled();
-    expect(warn).not.toHaveBeenCalled();
-    localStorage.clear();
+    expectSilent();
   });
 
   it('resolves flush() and leaves no unhandled rejection when onError throws', async () => {
-    const { error, warn } = watch();
+    const { expectSilent } = watch();
     const onError = vi.fn(() => {
       throw new Error('broken onError');
     });
@@ -124,14 +127,11 @@ describe('createTracker in production', () => {
     expect(onError).toHaveBeenCalledTimes(2);
     expect(tracker.stats()).toMatchObject({ rejected: 2, queued: 0 });
     tracker.destroy();
-    expect(unhandled).toEqual([]);
-    expect(error).not.toHaveBeenCalled();
-    expect(warn).not.toHaveBeenCalled();
-    localStorage.clear();
+    expectSilent();
   });
 
   it('sends events unsampled and reports it when sampling is not a function', async () => {
-    const { error, warn } = watch();
+    const { expectSilent } = watch();
     const bodies: string[] = [];
     const transport: Transport = {
       async send({ body }) {
@@ -152,14 +152,11 @@ describe('createTracker in production', () => {
     expect(onError).toHaveBeenCalled();
     expect(onError.mock.calls[0][0]).toMatchObject({ code: 'invalid_options', message: expect.stringMatching(/^\[waymark\] sampling /) });
     tracker.destroy();
-    expect(unhandled).toEqual([]);
-    expect(error).not.toHaveBeenCalled();
-    expect(warn).not.toHaveBeenCalled();
-    localStorage.clear();
+    expectSilent();
   });
 
   it('survives a transport that rejects or throws, without an unhandled rejection', async () => {
-    const { error, warn } = watch();
+    const { expectSilent } = watch();
     const rejecting: Transport = { send: () => Promise.reject(new Error('offline')) };
     const throwing: Transport = {
       send: () => {
@@ -178,9 +175,6 @@ describe('createTracker in production', () => {
       tracker.destroy();
     }
     await settle();
-    expect(unhandled).toEqual([]);
-    expect(error).not.toHaveBeenCalled();
-    expect(warn).not.toHaveBeenCalled();
-    localStorage.clear();
+    expectSilent();
   });
 });
